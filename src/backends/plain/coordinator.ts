@@ -1,0 +1,160 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { shortHash } from '../../model/names';
+import type { Pipeline } from '../../model/pipeline';
+import { LABEL_PIPELINE, LABEL_ROLE } from './labels';
+import { planText, PlannedStep } from './plan';
+import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
+
+/** Exit code of the script when the run ended with a failed or skipped step. */
+export const EXIT_PIPELINE_FAILED = 3;
+
+/** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
+const DEADLINE_GRACE_SECONDS = 300;
+
+let scriptCache: string | undefined;
+
+/** The coordinator script shipped with the package (`assets/coordinate.sh`). */
+export function coordinatorScript(): string {
+  // src/backends/plain and lib/backends/plain are both three levels below the package root.
+  scriptCache ??= readFileSync(join(__dirname, '..', '..', '..', 'assets', 'coordinate.sh'), 'utf8');
+  return scriptCache;
+}
+
+/** Props of the coordinator. */
+export interface CoordinatorProps {
+  readonly image: string;
+  readonly pollInterval: Duration;
+  /** The planned steps; read at synthesis. */
+  readonly plan: () => readonly PlannedStep[];
+}
+
+/**
+ * The run-time ordering mechanism: one small Job that releases each suspended step Job
+ * once its upstream Jobs are complete, with the least RBAC that lets it do so.
+ */
+export class Coordinator extends Construct {
+  /** The coordinator Job; step Jobs are ordered before it in the YAML. */
+  public readonly job: ApiObject;
+  private readonly pipeline: Pipeline;
+
+  public constructor(pipeline: Pipeline, id: string, private readonly props: CoordinatorProps) {
+    super(pipeline, id);
+    this.pipeline = pipeline;
+    const name = `${pipeline.pipelineName}-coordinator`;
+    const labels = { [LABEL_ROLE]: 'coordinator', 'app.kubernetes.io/component': 'coordinator' };
+
+    new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, labels },
+      // Only the coordinator pod mounts the token, and it opts in itself.
+      automountServiceAccountToken: false,
+    });
+    new ApiObject(this, 'Role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, labels },
+      rules: Lazy.any({ produce: () => this.rules() }),
+    });
+    new ApiObject(this, 'RoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: pipeline.namespace }],
+    });
+    const configMap = new ApiObject(this, 'Script', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: Lazy.any({ produce: () => this.versionedName() }), labels },
+      data: Lazy.any({ produce: () => ({ 'coordinate.sh': coordinatorScript(), 'plan': planText(this.props.plan()) }) }),
+    });
+    this.job = new ApiObject(this, 'Resource', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: Lazy.any({ produce: () => this.versionedName() }), labels },
+      spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
+    });
+    this.job.addDependency(configMap);
+  }
+
+  /** `<pipeline>-coordinator-<hash>`: a changed plan or setting is a new Job. */
+  private versionedName(): string {
+    const hash = shortHash({
+      plan: planText(this.props.plan()),
+      script: coordinatorScript(),
+      image: this.props.image,
+      poll: this.props.pollInterval.toSeconds(),
+      deadline: this.pipeline.runDeadline.toSeconds(),
+      maxParallel: this.pipeline.maxParallel,
+      ttl: this.pipeline.ttlAfterFinished?.toSeconds(),
+    });
+    return `${this.pipeline.pipelineName}-coordinator-${hash}`;
+  }
+
+  private rules(): unknown[] {
+    const names = [...this.props.plan().map((s) => s.jobName), this.versionedName()];
+    return [
+      // Listing cannot be narrowed by name; the script lists only its pipeline's label.
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], resourceNames: names },
+    ];
+  }
+
+  private jobSpec(serviceAccountName: string, labels: Record<string, string>): Record<string, unknown> {
+    const env: Record<string, string> = {
+      MLOPS_PIPELINE: this.pipeline.pipelineName,
+      MLOPS_SELF: this.versionedName(),
+      MLOPS_PLAN: '/etc/mlops/plan',
+      MLOPS_POLL_SECONDS: String(this.props.pollInterval.toSeconds()),
+      MLOPS_RUN_DEADLINE_SECONDS: String(this.pipeline.runDeadline.toSeconds()),
+      MLOPS_MAX_PARALLEL: String(this.pipeline.maxParallel ?? 0),
+      HOME: '/tmp',
+    };
+    return {
+      backoffLimit: 6,
+      activeDeadlineSeconds: this.pipeline.runDeadline.toSeconds() + DEADLINE_GRACE_SECONDS,
+      ttlSecondsAfterFinished: this.pipeline.ttlAfterFinished?.toSeconds(),
+      podFailurePolicy: {
+        rules: [
+          // The run itself failed: retrying the coordinator cannot help.
+          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED] } },
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: {
+        metadata: { labels: { [LABEL_PIPELINE]: this.pipeline.pipelineName, ...labels } },
+        spec: {
+          serviceAccountName,
+          automountServiceAccountToken: true,
+          restartPolicy: 'Never',
+          enableServiceLinks: false,
+          securityContext: podSecurityContext(COORDINATOR_SECURITY),
+          containers: [{
+            name: 'coordinator',
+            image: this.props.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['/bin/bash', '/etc/mlops/coordinate.sh'],
+            env: [
+              { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
+            ],
+            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+            securityContext: containerSecurityContext(COORDINATOR_SECURITY),
+            volumeMounts: [
+              { name: 'script', mountPath: '/etc/mlops', readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          }],
+          volumes: [
+            { name: 'script', configMap: { name: this.versionedName() } },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    };
+  }
+}

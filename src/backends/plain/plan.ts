@@ -1,0 +1,73 @@
+import type { PipelineGraph } from '../../model/graph';
+import { shortHash } from '../../model/names';
+import type { Pipeline } from '../../model/pipeline';
+import type { Step } from '../../model/step';
+import { referencedSecrets, renderStepJobSpec } from './step-job';
+
+/** One step as the plain backend renders it. */
+export interface PlannedStep {
+  readonly step: Step;
+  /** `<pipeline>-<step>-<hash>`. */
+  readonly jobName: string;
+  readonly hash: string;
+  /** The Job's `spec`. */
+  readonly jobSpec: Record<string, unknown>;
+  /** Upstream step names, sorted. */
+  readonly dependsOn: string[];
+  /** Secrets the step references but the pipeline does not create. */
+  readonly externalSecrets: string[];
+}
+
+/** Settings of the plain backend that shape what each step renders to. */
+export interface PlanSettings {
+  readonly utilityImage: string;
+  readonly workspaceClaim: string;
+}
+
+/**
+ * Every step rendered and named, in topological order.
+ *
+ * A step's hash covers its rendered Job spec, its upstream steps' hashes and the run id:
+ * Job specs are immutable, so anything that changes what runs must change the name, and
+ * a changed upstream must re-run everything downstream of it.
+ */
+export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings: PlanSettings): PlannedStep[] {
+  const planned = new Map<Step, PlannedStep>();
+  const ttl = pipeline.ttlAfterFinished?.toSeconds();
+  for (const step of graph.topologicalOrder()) {
+    const spec = step.spec();
+    const jobSpec = renderStepJobSpec(spec, {
+      pipelineName: pipeline.pipelineName,
+      stepName: step.stepName,
+      runKey: pipeline.runId ?? 'latest',
+      workspaceClaim: settings.workspaceClaim,
+      utilityImage: settings.utilityImage,
+      ttlSecondsAfterFinished: ttl,
+    });
+    const upstream = graph.upstream(step).map((u) => planned.get(u)!);
+    const hash = shortHash({
+      jobSpec,
+      namespace: pipeline.namespace,
+      runId: pipeline.runId,
+      upstream: upstream.map((u) => u.hash).sort(),
+    });
+    planned.set(step, {
+      step,
+      jobName: stepJobName(pipeline.pipelineName, step.stepName, hash),
+      hash,
+      jobSpec,
+      dependsOn: upstream.map((u) => u.step.stepName).sort(),
+      externalSecrets: referencedSecrets(spec),
+    });
+  }
+  return [...planned.values()];
+}
+
+export function stepJobName(pipelineName: string, stepName: string, hash: string): string {
+  return `${pipelineName}-${stepName}-${hash}`;
+}
+
+/** The coordinator's plan file: `<step>\t<job>\t<upstream steps or ->` per line. */
+export function planText(steps: readonly PlannedStep[]): string {
+  return steps.map((s) => `${s.step.stepName}\t${s.jobName}\t${s.dependsOn.join(',') || '-'}\n`).join('');
+}

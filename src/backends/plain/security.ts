@@ -1,0 +1,33 @@
+import type { StepSecurity } from '../../model/container-spec';
+
+/**
+ * Pod- and container-level security contexts meeting the Pod Security Standards
+ * "restricted" profile unless `security` loosens them on purpose.
+ */
+export function podSecurityContext(security: Required<StepSecurity>): Record<string, unknown> {
+  return {
+    runAsNonRoot: security.runAsNonRoot,
+    runAsUser: security.user,
+    runAsGroup: security.group,
+    // The workspace volume is owned by this group so every step can write its outputs.
+    fsGroup: security.group,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function containerSecurityContext(security: Required<StepSecurity>): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: security.readOnlyRootFilesystem,
+    runAsNonRoot: security.runAsNonRoot,
+  };
+}
+
+/** The restricted profile as the coordinator runs it: the kubectl image's nonroot uid. */
+export const COORDINATOR_SECURITY: Required<StepSecurity> = {
+  user: 65532,
+  group: 65532,
+  runAsNonRoot: true,
+  readOnlyRootFilesystem: true,
+};

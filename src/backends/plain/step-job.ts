@@ -1,0 +1,133 @@
+import type { EnvValue } from 'cdk8s-plus-27';
+import type { StepSpec } from '../../model/container-spec';
+import { toQuantities } from '../../model/resources';
+import { LABEL_PIPELINE, LABEL_STEP } from './labels';
+import { containerSecurityContext, podSecurityContext } from './security';
+
+/** Where the workspace is mounted in every step that reads or writes artifacts. */
+export const WORKSPACE_MOUNT = '/mnt/workspace';
+
+/** What a step Job needs besides its spec: names and settings decided by the backend. */
+export interface StepJobContext {
+  readonly pipelineName: string;
+  readonly stepName: string;
+  /** `<runId>` or `latest`: the directory that separates runs inside the workspace. */
+  readonly runKey: string;
+  /** The workspace claim to mount, when the step reads or writes artifacts. */
+  readonly workspaceClaim: string;
+  /** Image with `mkdir`, used to create output directories before the step starts. */
+  readonly utilityImage: string;
+  readonly ttlSecondsAfterFinished?: number;
+}
+
+/** The directory of one artifact inside the workspace. */
+export function artifactPath(ctx: Pick<StepJobContext, 'pipelineName' | 'runKey'>, stepName: string, artifact: string): string {
+  return `${WORKSPACE_MOUNT}/${ctx.pipelineName}/${ctx.runKey}/${stepName}/${artifact}`;
+}
+
+/** `MLOPS_INPUT_` / `MLOPS_OUTPUT_` + the artifact name in upper case. */
+export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): string {
+  return `MLOPS_${direction}_${name.toUpperCase()}`;
+}
+
+/**
+ * The `spec` of a step's Job: created suspended, so that it holds nothing until the
+ * coordinator releases it.
+ */
+export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
+  const usesWorkspace = Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0;
+  const outputDirs = Object.keys(spec.outputs).map((name) => artifactPath(ctx, ctx.stepName, name));
+  const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
+  env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
+  for (const [name, artifact] of Object.entries(spec.inputs)) {
+    env.push({ name: artifactEnvName('INPUT', name), value: artifactPath(ctx, artifact.producer.stepName, artifact.name) });
+  }
+  for (const name of Object.keys(spec.outputs)) {
+    env.push({ name: artifactEnvName('OUTPUT', name), value: artifactPath(ctx, ctx.stepName, name) });
+  }
+
+  const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
+  const mounts: Array<Record<string, unknown>> = [{ name: 'tmp', mountPath: '/tmp' }];
+  if (usesWorkspace) {
+    volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: ctx.workspaceClaim } });
+    mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
+  }
+  spec.secretVolumes.forEach((v, i) => {
+    volumes.push({ name: `secret-${i}`, secret: { secretName: v.secret.name } });
+    mounts.push({ name: `secret-${i}`, mountPath: v.mountPath, readOnly: true });
+  });
+
+  const quantities = toQuantities(spec.resources);
+  const limits: Record<string, string> = { ...quantities.limits };
+  const requests: Record<string, string> = { ...quantities.requests };
+  if (spec.gpu) {
+    // Extended resources cannot be overcommitted: request and limit must be equal.
+    limits[spec.gpu.resourceName] = String(spec.gpu.count);
+    requests[spec.gpu.resourceName] = String(spec.gpu.count);
+  }
+
+  const podLabels = { [LABEL_PIPELINE]: ctx.pipelineName, [LABEL_STEP]: ctx.stepName };
+  const container = {
+    name: 'main',
+    image: spec.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: spec.command,
+    args: spec.args,
+    env,
+    resources: { limits, requests },
+    securityContext: containerSecurityContext(spec.security),
+    volumeMounts: mounts,
+  };
+  const initContainers = outputDirs.length === 0 ? undefined : [{
+    name: 'prepare-outputs',
+    image: ctx.utilityImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['mkdir', '-p', ...outputDirs],
+    resources: { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } },
+    securityContext: containerSecurityContext(spec.security),
+    volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_MOUNT }],
+  }];
+
+  const indexed = spec.fanOut > 1;
+  return {
+    suspend: true,
+    backoffLimit: spec.retries,
+    activeDeadlineSeconds: spec.timeout?.toSeconds(),
+    ttlSecondsAfterFinished: ctx.ttlSecondsAfterFinished,
+    completionMode: indexed ? 'Indexed' : undefined,
+    completions: indexed ? spec.fanOut : undefined,
+    parallelism: indexed ? spec.fanOutParallelism : undefined,
+    // A preempted or evicted pod is the cluster's fault, not the step's: do not spend a retry.
+    podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+    template: {
+      metadata: { labels: podLabels },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: spec.automountServiceAccountToken,
+        serviceAccountName: spec.serviceAccount?.name,
+        enableServiceLinks: false,
+        securityContext: podSecurityContext(spec.security),
+        nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
+        tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,
+        initContainers,
+        containers: [container],
+        volumes,
+      },
+    },
+  };
+}
+
+/** The names of Secrets a step references, for the external-refs annotation. */
+export function referencedSecrets(spec: StepSpec): string[] {
+  const names = new Set<string>();
+  for (const value of Object.values(spec.env)) {
+    const ref = value.valueFrom?.secretKeyRef?.name;
+    if (ref) names.add(ref);
+  }
+  for (const v of spec.secretVolumes) names.add(v.secret.name);
+  return [...names].sort();
+}
+
+function envVar(name: string, value: EnvValue): Record<string, unknown> {
+  return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
+}

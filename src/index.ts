@@ -1,0 +1,15 @@
+import { registerDefaultBackend } from './model/backend';
+import { PlainBackend } from './backends/plain/plain-backend';
+
+export * from './model/artifact';
+export * from './model/backend';
+export * from './model/container-spec';
+export * from './model/gpu';
+export * from './model/graph';
+export * from './model/pipeline';
+export * from './model/step';
+export * from './model/workspace';
+export * from './steps/container-step';
+export * from './backends/plain';
+
+registerDefaultBackend(() => new PlainBackend());

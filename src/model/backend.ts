@@ -1,0 +1,43 @@
+import type { Artifact } from './artifact';
+import type { GraphProblem, PipelineGraph } from './graph';
+import type { Pipeline } from './pipeline';
+import type { Step } from './step';
+
+/**
+ * Turns a pipeline's validated graph into Kubernetes objects.
+ *
+ * The backend creates its constructs eagerly (so users can reach them and patch them)
+ * but fills them lazily at synthesis, when every step and edge is known.
+ */
+export interface IPipelineBackend {
+  /** Called once, from the pipeline's constructor. */
+  bind(pipeline: Pipeline): void;
+  /** Called from each step's constructor, before the step's own props are applied. */
+  addStep(step: Step): void;
+  /** Called when a step declares an output: the pipeline now needs its workspace. */
+  addArtifact(artifact: Artifact): void;
+  /** Problems only this backend can see, such as derived names that are too long. */
+  validate(graph: PipelineGraph): GraphProblem[];
+  /** Trade-offs the user should know about, printed at synthesis. */
+  warnings(graph: PipelineGraph): string[];
+}
+
+let defaultFactory: (() => IPipelineBackend) | undefined;
+
+/**
+ * Sets the backend a pipeline uses when its props name none.
+ *
+ * The model cannot import a backend (layers point one way), so the package entry point
+ * registers the plain backend here.
+ */
+export function registerDefaultBackend(factory: () => IPipelineBackend): void {
+  defaultFactory = factory;
+}
+
+/** A fresh instance of the default backend. */
+export function createDefaultBackend(): IPipelineBackend {
+  if (!defaultFactory) {
+    throw new Error('no pipeline backend is registered: import Pipeline from \'cdk8s-mlops\', not from an internal path');
+  }
+  return defaultFactory();
+}

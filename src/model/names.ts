@@ -1,0 +1,37 @@
+import { createHash } from 'crypto';
+
+/** A DNS-1123 label: what Kubernetes requires of Job, Service and label-value names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The longest name a DNS-1123 label may have. */
+export const MAX_NAME_LENGTH = 63;
+
+/**
+ * Why `name` is not a DNS-1123 label, or undefined when it is one.
+ *
+ * The reason is phrased to complete "… is not a valid name: <reason>".
+ */
+export function dnsLabelProblem(name: string): string | undefined {
+  if (name.length === 0) return 'it is empty';
+  if (name.length > MAX_NAME_LENGTH) return `it has ${name.length} characters, at most ${MAX_NAME_LENGTH} are allowed`;
+  if (!DNS_LABEL.test(name)) {
+    return 'use only lowercase letters, digits and \'-\', starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** A short, stable hash of any JSON-serializable value (keys sorted, so order never matters). */
+export function shortHash(value: unknown, length = 8): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

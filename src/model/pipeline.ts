@@ -1,0 +1,250 @@
+import { Chart, Duration } from 'cdk8s';
+import type { ContainerResources, EnvValue, IServiceAccount, k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { createDefaultBackend, IPipelineBackend } from './backend';
+import { GraphProblem, PipelineGraph } from './graph';
+import { dnsLabelProblem } from './names';
+import type { Step } from './step';
+import { Workspace } from './workspace';
+
+/** Settings every step of a pipeline inherits unless it sets its own. */
+export interface StepDefaults {
+  /**
+   * Container image of steps that name none.
+   * @default - none; every step must then set `image`
+   */
+  readonly image?: string;
+  /**
+   * Requests and limits of steps that set none.
+   * @default - cpu 500m request / 1 limit, memory 512Mi request / 1Gi limit: every pod
+   * gets requests and limits, as quota-enforcing namespaces require
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * Environment added to every step; a step's own variable of the same name wins.
+   * @default - none
+   */
+  readonly env?: Record<string, EnvValue>;
+  /**
+   * Node selector of every step; merged under the step's own.
+   * @default - none
+   */
+  readonly nodeSelector?: Record<string, string>;
+  /**
+   * Tolerations added to every step's own.
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+  /**
+   * Service account of steps that name none. The token is still not mounted unless the
+   * step sets `automountServiceAccountToken`.
+   * @default - the namespace's default service account, without a token
+   */
+  readonly serviceAccount?: IServiceAccount;
+  /**
+   * Retries of steps that set none.
+   * @default 0 - a failed pod fails the step; evictions and preemptions never count
+   */
+  readonly retries?: number;
+}
+
+/** Props of a `Pipeline`. */
+export interface PipelineProps {
+  /**
+   * Namespace of every object. Written into each object so the RoleBinding's subject and
+   * the objects agree; `kubectl apply -n` cannot change it.
+   * @default 'default'
+   */
+  readonly namespace?: string;
+  /**
+   * Extra labels on every object.
+   * @default - only the app.kubernetes.io/* and mlops.cdk8s.io/* labels
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * Forces a fresh run: it is part of every step's hash, so each run id yields new Jobs.
+   * @default - none: an unchanged pipeline re-applies as a no-op and only changed steps
+   * (and their downstream) run again
+   */
+  readonly runId?: string;
+  /**
+   * Where artifacts live. Only mounted into steps that read or write artifacts.
+   * @default Workspace.claim() - a 10Gi ReadWriteOnce claim named `<pipeline>-workspace`
+   */
+  readonly workspace?: Workspace;
+  /**
+   * Settings every step inherits.
+   * @default - none
+   */
+  readonly defaults?: StepDefaults;
+  /**
+   * How many steps may run at the same time.
+   * @default - no cap: every step whose upstream completed starts at once
+   */
+  readonly maxParallel?: number;
+  /**
+   * Deadline of the whole run, counted from the moment the coordinator is created.
+   * Running steps are stopped and waiting ones marked when it passes.
+   * @default Duration.hours(24)
+   */
+  readonly runDeadline?: Duration;
+  /**
+   * Delete finished Jobs (and their pods) this long after they finish.
+   * @default - never: Jobs stay for inspection until the next run replaces them
+   */
+  readonly ttlAfterFinished?: Duration;
+  /**
+   * What turns the pipeline into Kubernetes objects.
+   * @default - the plain backend: core API objects only, no operator or CRD
+   */
+  readonly backend?: IPipelineBackend;
+}
+
+/**
+ * A machine-learning pipeline: steps ordered by the artifacts they exchange, synthesized
+ * as one cdk8s chart.
+ *
+ * @example
+ * const pipeline = new Pipeline(app, 'churn', { namespace: 'ml' });
+ * const ingest = new ContainerStep(pipeline, 'ingest', { image, outputs: { raw: Dataset } });
+ * new ContainerStep(pipeline, 'train', { image, inputs: { raw: ingest.outputs.raw } });
+ */
+export class Pipeline extends Chart {
+  /** Whether `x` is a pipeline, also across duplicate copies of this library. */
+  public static isPipeline(x: unknown): x is Pipeline {
+    return x !== null && typeof x === 'object' && PIPELINE_SYMBOL in x;
+  }
+
+  /** The pipeline `construct` belongs to; throws when it is outside any pipeline. */
+  public static of(construct: IConstruct): Pipeline {
+    for (const scope of [...construct.node.scopes].reverse()) {
+      if (scope !== construct && Pipeline.isPipeline(scope)) return scope;
+    }
+    throw new Error(`[${construct.node.path}] a step must be defined inside a Pipeline; `
+      + 'pass the pipeline (or a construct inside it) as the scope');
+  }
+
+  /** The pipeline's name: its construct id. Every object name starts with it. */
+  public readonly pipelineName: string;
+  public readonly namespace: string;
+  public readonly runId?: string;
+  public readonly workspace: Workspace;
+  public readonly defaults: StepDefaults;
+  public readonly maxParallel?: number;
+  public readonly runDeadline: Duration;
+  public readonly ttlAfterFinished?: Duration;
+  public readonly backend: IPipelineBackend;
+
+  private readonly stepList: Step[] = [];
+  private graphCache?: PipelineGraph;
+  private problemCache?: GraphProblem[];
+  private warningsPrinted = false;
+
+  public constructor(scope: Construct, id: string, props: PipelineProps = {}) {
+    const namespace = props.namespace ?? 'default';
+    super(scope, id, {
+      namespace,
+      labels: {
+        'app.kubernetes.io/part-of': id,
+        'app.kubernetes.io/managed-by': 'cdk8s-mlops',
+        'mlops.cdk8s.io/pipeline': id,
+        ...props.labels,
+      },
+    });
+    Object.defineProperty(this, PIPELINE_SYMBOL, { value: true });
+    const fail = (message: string): never => {
+      throw new Error(`[${this.node.path}] ${message}`);
+    };
+    const nameProblem = dnsLabelProblem(id);
+    if (nameProblem) fail(`pipeline id '${id}' is not a valid name: ${nameProblem}`);
+    const nsProblem = dnsLabelProblem(namespace);
+    if (nsProblem) fail(`namespace '${namespace}' is not a valid name: ${nsProblem}`);
+    if (props.runId !== undefined && dnsLabelProblem(props.runId)) {
+      fail(`runId '${props.runId}' is not a valid label value: ${dnsLabelProblem(props.runId)}`);
+    }
+    if (props.maxParallel !== undefined && (!Number.isInteger(props.maxParallel) || props.maxParallel < 1)) {
+      fail(`'maxParallel' must be a whole number of at least 1, got ${props.maxParallel}`);
+    }
+    this.pipelineName = id;
+    this.namespace = namespace;
+    this.runId = props.runId;
+    this.workspace = props.workspace ?? Workspace.claim();
+    this.defaults = props.defaults ?? {};
+    this.maxParallel = props.maxParallel;
+    this.runDeadline = props.runDeadline ?? Duration.hours(24);
+    if (this.runDeadline.toSeconds() < 1) fail('\'runDeadline\' must be at least 1 second');
+    this.ttlAfterFinished = props.ttlAfterFinished;
+    this.backend = props.backend ?? createDefaultBackend();
+    this.backend.bind(this);
+    this.node.addValidation({
+      validate: () => {
+        this.printWarnings();
+        return this._problemsOf(this);
+      },
+    });
+  }
+
+  /** The steps, in the order they were added. */
+  public get steps(): readonly Step[] {
+    return this.stepList;
+  }
+
+  /** The dependency graph as it stands now. */
+  public get graph(): PipelineGraph {
+    this.graphCache ??= new PipelineGraph(this, this.stepList);
+    return this.graphCache;
+  }
+
+  /** Trade-offs of this pipeline's settings worth knowing before it runs. */
+  public get warnings(): string[] {
+    return this.graph.problems.length > 0 ? [] : this.backend.warnings(this.graph);
+  }
+
+  /** @internal called by `Step`'s constructor */
+  public _registerStep(step: Step): void {
+    this.stepList.push(step);
+    this._touch();
+    this.backend.addStep(step);
+  }
+
+  /** @internal called by anything that changes the graph or a step's spec */
+  public _touch(): void {
+    this.graphCache = undefined;
+    this.problemCache = undefined;
+  }
+
+  /**
+   * @internal the problems found at synthesis that concern `construct`; each step
+   * reports its own so that cdk8s prefixes every message with the right construct path.
+   */
+  public _problemsOf(construct: IConstruct): string[] {
+    return this.synthProblems().filter((p) => p.construct === construct).map((p) => p.message);
+  }
+
+  private synthProblems(): GraphProblem[] {
+    if (this.problemCache) return this.problemCache;
+    const graph = this.graph;
+    const problems: GraphProblem[] = [...graph.problems];
+    if (this.stepList.length === 0) {
+      problems.push({
+        construct: this,
+        message: 'pipeline has no steps; add one, e.g. new ContainerStep(pipeline, \'train\', { image })',
+      });
+    }
+    for (const step of this.stepList) {
+      for (const message of step.validateSpec()) problems.push({ construct: step, message });
+    }
+    // Derived names and the like only make sense for a sound graph.
+    if (problems.length === 0) problems.push(...this.backend.validate(graph));
+    this.problemCache = problems;
+    return problems;
+  }
+
+  private printWarnings(): void {
+    if (this.warningsPrinted || this.synthProblems().length > 0) return;
+    this.warningsPrinted = true;
+    for (const warning of this.warnings) process.stderr.write(`[${this.node.path}] warning: ${warning}\n`);
+  }
+}
+
+const PIPELINE_SYMBOL = Symbol.for('cdk8s-mlops.Pipeline');
