@@ -1,7 +1,7 @@
 import { App } from 'cdk8s';
-import { churnPipeline } from './churn/pipeline';
+import { addExamples } from './app';
 
-// `cdk8s synth` runs this (compiled) file: every example becomes one file in dist/.
+// `cdk8s synth` runs the compiled form of this file (see cdk8s.yaml).
 const app = new App();
-churnPipeline(app);
+addExamples(app);
 app.synth();

@@ -8,7 +8,7 @@ import { Step } from '../model/step';
 import { checkResources, resolveResources } from '../model/resources';
 
 /** Props of a `ContainerStep`. */
-export interface ContainerStepProps<O extends Record<string, ArtifactType> = Record<string, never>> {
+export interface ContainerStepProps<O extends Record<string, ArtifactType> = Record<never, never>> {
   /**
    * Container image, ideally pinned by digest.
    * @default - the pipeline's `defaults.image`; synthesis fails when neither is set
@@ -127,7 +127,7 @@ const ARTIFACT_NAME = /^[a-z][a-z0-9_]*$/;
  *   gpu: Gpu.nvidia(1),
  * });
  */
-export class ContainerStep<O extends Record<string, ArtifactType> = Record<string, never>> extends Step {
+export class ContainerStep<O extends Record<string, ArtifactType> = Record<never, never>> extends Step {
   /** The artifacts this step writes, typed by the kinds declared in `outputs`. */
   public readonly outputs: OutputsOf<O>;
 

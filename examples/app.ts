@@ -1,0 +1,7 @@
+import { App } from 'cdk8s';
+import { churnPipeline } from './churn/pipeline';
+
+/** Adds every example pipeline to `app`; each becomes one file in dist/. */
+export function addExamples(app: App): void {
+  churnPipeline(app);
+}

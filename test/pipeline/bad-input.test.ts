@@ -1,0 +1,153 @@
+import { Size } from 'cdk8s';
+import { Cpu, EnvValue } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ContainerStep, Dataset, Gpu, Pipeline } from '../../src';
+import { synthError } from '../support/synth';
+
+const image = 'busybox:1.36';
+const VALIDATION = 'Validation failed with the following errors:\n  ';
+
+/** Asserts synthesis fails with exactly `message` and leaves the output dir empty. */
+function expectFailure(build: Parameters<typeof synthError>[0], message: string) {
+  const result = synthError(build);
+  expect(result.message).toBe(message);
+  expect(result.written).toEqual([]);
+}
+
+describe('bad input fails synthesis with a precise error and writes nothing', () => {
+  test('fails on a dependency cycle, naming it', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p', { defaults: { image } });
+      const a = new ContainerStep(p, 'a', { outputs: { out: Dataset } });
+      const b = new ContainerStep(p, 'b', { inputs: { x: a.outputs.out }, outputs: { out: Dataset } });
+      const c = new ContainerStep(p, 'c', { inputs: { x: b.outputs.out } });
+      a.after(c);
+    }, `${VALIDATION}[p/a] dependency cycle detected: a => b => c => a; remove one of these after() calls or inputs`);
+  });
+
+  test('fails on a step that waits for itself', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p', { defaults: { image } });
+      const a = new ContainerStep(p, 'a');
+      a.after(a);
+    }, `${VALIDATION}[p/a] dependency cycle detected: a => a; remove one of these after() calls or inputs`);
+  });
+
+  test('fails on a duplicate step id', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p', { defaults: { image } });
+      new ContainerStep(p, 'train');
+      new ContainerStep(p, 'train');
+    }, 'There is already a Construct with name \'train\' in Pipeline [p]');
+  });
+
+  test('fails on two steps whose derived names clash', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p', { defaults: { image } });
+      new ContainerStep(new Construct(p, 'tune'), 'fit');
+      new ContainerStep(p, 'tune-fit');
+    }, `${VALIDATION}[p/tune-fit] duplicate step name 'tune-fit' (also used by p/tune/fit); rename one of the two constructs`);
+  });
+
+  test('fails on a step id that is not a DNS-1123 label', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 'Train_Model', { image });
+    }, '[p/Train_Model] step id \'Train_Model\' is not a valid name: use only lowercase letters, digits and \'-\', starting and ending with a letter or digit');
+  });
+
+  test('fails on a pipeline id that is not a DNS-1123 label', () => {
+    expectFailure((app) => new Pipeline(app, 'churn.v2'),
+      '[churn.v2] pipeline id \'churn.v2\' is not a valid name: use only lowercase letters, digits and \'-\', starting and ending with a letter or digit');
+  });
+
+  test('fails when the derived Job name exceeds 63 characters', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'customer-churn-weekly-retraining');
+      new ContainerStep(p, 'feature-engineering-with-holdout', { image });
+    }, `${VALIDATION}[customer-churn-weekly-retraining/feature-engineering-with-holdout] the Job name `
+      + '\'customer-churn-weekly-retraining-feature-engineering-with-holdout-12345678\' derived from pipeline '
+      + '\'customer-churn-weekly-retraining\' and step \'feature-engineering-with-holdout\' has 74 characters, more than 63; '
+      + 'shorten the pipeline or step id by 11');
+  });
+
+  test('fails on a negative cpu quantity', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, resources: { cpu: { request: Cpu.millis(-5), limit: Cpu.units(1) } } });
+    }, `${VALIDATION}[p/s] 'resources.cpu.request' is not a valid quantity (cpu '-5m'); use Cpu.millis(n) or Cpu.units(n) with n >= 0`);
+  });
+
+  test('fails on a memory size that is not a whole number of mebibytes', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, resources: { memory: { request: Size.kibibytes(1500), limit: Size.gibibytes(1) } } });
+    }, `${VALIDATION}[p/s] 'resources.memory.request' is not a valid quantity (1.46484375 MiB); use a whole, non-negative number of mebibytes, e.g. Size.mebibytes(512)`);
+  });
+
+  test('fails on a request larger than its limit', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, resources: { cpu: { request: Cpu.units(4), limit: Cpu.units(2) } } });
+    }, `${VALIDATION}[p/s] 'resources.cpu.request' (4) is larger than its limit (2); raise the limit or lower the request`);
+  });
+
+  test('fails on a missing image', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 'train');
+    }, `${VALIDATION}[p/train] no container image: set 'image' on the step or 'defaults.image' on the pipeline`);
+  });
+
+  test('fails on consuming an artifact of a step in another pipeline', () => {
+    expectFailure((app) => {
+      const other = new Pipeline(app, 'etl', { defaults: { image } });
+      const extract = new ContainerStep(other, 'extract', { outputs: { rows: Dataset } });
+      const p = new Pipeline(app, 'p', { defaults: { image } });
+      new ContainerStep(p, 'train', { inputs: { rows: extract.outputs.rows } });
+    }, `${VALIDATION}[p/train] step 'train' depends on 'etl/extract', which belongs to pipeline 'etl'; `
+      + 'a pipeline can only wait for its own steps: move that step into this pipeline or pass the data another way');
+  });
+
+  test('fails on a step outside any pipeline', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Construct(app, 'loose'), 's', { image });
+    }, '[loose/s] a step must be defined inside a Pipeline; pass the pipeline (or a construct inside it) as the scope');
+  });
+
+  test('fails on a GPU count that is not a whole number', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, gpu: Gpu.nvidia(0.5) });
+    }, `${VALIDATION}[p/s] gpu count must be a whole number of at least 1, got 0.5`);
+  });
+
+  test('fails on an extended resource name without a vendor domain', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, gpu: Gpu.resource('gpu', 1) });
+    }, `${VALIDATION}[p/s] 'gpu' is not an extended resource name; use '<vendor-domain>/<name>', e.g. 'nvidia.com/gpu'`);
+  });
+
+  test('fails on retries out of range and fan-out parallelism above fan-out', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, retries: -1, fanOut: 4, fanOutParallelism: 8 });
+    }, `${VALIDATION}[p/s] 'retries' must be a whole number from 0 to 100, got -1\n  `
+      + '[p/s] \'fanOutParallelism\' must be a whole number from 1 to fanOut (4), got 8');
+  });
+
+  test('fails on an env var that shadows the artifact variables', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, env: { MLOPS_OUTPUT_MODEL: EnvValue.fromValue('/tmp') } });
+    }, `${VALIDATION}[p/s] env var 'MLOPS_OUTPUT_MODEL' uses the reserved MLOPS_ prefix, which carries artifact locations; rename it`);
+  });
+
+  test('fails on an output name that cannot become an env var', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, outputs: { 'Raw-Data': Dataset } });
+    }, '[p/s] output name \'Raw-Data\' is invalid: use lowercase letters, digits and \'_\', starting with a letter (it becomes an env var suffix and a directory name)');
+  });
+
+  test('fails on a pipeline with no steps', () => {
+    expectFailure((app) => new Pipeline(app, 'empty'),
+      `${VALIDATION}[empty] pipeline has no steps; add one, e.g. new ContainerStep(pipeline, 'train', { image })`);
+  });
+
+  test('fails on maxParallel below 1', () => {
+    expectFailure((app) => new Pipeline(app, 'p', { maxParallel: 0 }),
+      '[p] \'maxParallel\' must be a whole number of at least 1, got 0');
+  });
+});
