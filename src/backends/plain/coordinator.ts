@@ -1,5 +1,5 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { existsSync, readFileSync } from 'fs';
+import { dirname, join } from 'path';
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { shortHash } from '../../model/names';
@@ -18,9 +18,20 @@ let scriptCache: string | undefined;
 
 /** The coordinator script shipped with the package (`assets/coordinate.sh`). */
 export function coordinatorScript(): string {
-  // src/backends/plain and lib/backends/plain are both three levels below the package root.
-  scriptCache ??= readFileSync(join(__dirname, '..', '..', '..', 'assets', 'coordinate.sh'), 'utf8');
+  scriptCache ??= readFileSync(findAsset('coordinate.sh'), 'utf8');
   return scriptCache;
+}
+
+/**
+ * The path of a file in the package's `assets/` folder. Searched upwards because this
+ * module runs from `src/` (tests), `lib/` (the npm package) and `build/src/` (examples).
+ */
+function findAsset(name: string): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'assets', name);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`cdk8s-mlops is installed incompletely: assets/${name} is missing; reinstall the package`);
+  }
 }
 
 /** Props of the coordinator. */
