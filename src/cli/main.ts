@@ -1,0 +1,40 @@
+/**
+ * `cdk8s-mlops` command line: dispatches subcommands. Kept free of side effects at import so
+ * tests can call `main` directly; `bin/cdk8s-mlops.js` is the thin executable around it.
+ */
+import { main as verifyMain, VerifyCliOptions } from './verify';
+
+export const USAGE = `usage: cdk8s-mlops <command> [arguments]
+
+commands:
+  verify <file-or-folder>...   check manifests offline and print each pipeline's plan
+                               (cdk8s-mlops verify --help for its options)
+
+options:
+  -h, --help                   show this help
+`;
+
+/** Options shared by every subcommand (output streams, hooks). */
+export type CliOptions = VerifyCliOptions;
+
+/** Runs the CLI; resolves to the process exit code (0 ok, 1 problems found, 2 bad invocation). */
+export async function main(argv: readonly string[], options: CliOptions = {}): Promise<number> {
+  const out = options.out ?? ((t: string) => void process.stdout.write(t));
+  const err = options.err ?? ((t: string) => void process.stderr.write(t));
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'verify':
+      return verifyMain(rest, options);
+    case '-h':
+    case '--help':
+    case 'help':
+      out(USAGE);
+      return 0;
+    case undefined:
+      err(USAGE);
+      return 2;
+    default:
+      err(`cdk8s-mlops: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
