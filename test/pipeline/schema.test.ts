@@ -54,7 +54,7 @@ describe('strict Kubernetes 1.27 schema', () => {
 
   test('the validator is strict: an unknown field in a synthesized pod is an error', () => {
     const { objects } = synth(addExamples);
-    const job = objects.find((o) => o.kind === 'Job');
+    const job = objects.find((o) => o.kind === 'Job')!;
     job.spec.template.spec.containers[0].gpus = 1;
     const errors = verifyObjects(objects).problems.filter((p) => p.severity === 'error');
     expect(errors).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App } from 'cdk8s';
+import { App, AppProps } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 
 /** A parsed Kubernetes object, loosely typed: tests index into it freely. */
@@ -11,14 +11,14 @@ export type K8sObject = Record<string, any>;
  * Synthesizes what `build` adds to a fresh app into a temp dir, exactly as `cdk8s synth`
  * does, and returns the parsed objects of every file in file order.
  */
-export function synth(build: (app: App) => void): { objects: K8sObject[]; files: Record<string, string>; outdir: string } {
+export function synth(build: (app: App) => void, props: AppProps = {}): { objects: K8sObject[]; files: Record<string, string>; outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'mlops-test-'));
-  const app = new App({ outdir });
+  const app = new App({ ...props, outdir });
   build(app);
   app.synth();
   const files: Record<string, string> = {};
   for (const f of readdirSync(outdir).sort()) files[f] = readFileSync(join(outdir, f), 'utf8');
-  const objects = Object.values(files).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as K8sObject));
+  const objects = Object.entries(files).filter(([f]) => f.endsWith('.yaml')).map(([, text]) => text).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as K8sObject));
   return { objects, files, outdir };
 }
 

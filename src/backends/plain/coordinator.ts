@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import { LABEL_PIPELINE, LABEL_ROLE } from './labels';
+import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
 
@@ -77,18 +78,19 @@ export class Coordinator extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace: pipeline.namespace }],
     });
-    const configMap = new ApiObject(this, 'Script', {
+    const versionedName = () => this.versionedName();
+    const configMap = lazilyNamedObject(this, 'Script', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: Lazy.any({ produce: () => this.versionedName() }), labels },
+      metadata: { labels },
       data: Lazy.any({ produce: () => ({ 'coordinate.sh': coordinatorScript(), 'plan': planText(this.props.plan()) }) }),
-    });
-    this.job = new ApiObject(this, 'Resource', {
+    }, versionedName);
+    this.job = lazilyNamedObject(this, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: Lazy.any({ produce: () => this.versionedName() }), labels },
+      metadata: { labels },
       spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
-    });
+    }, versionedName);
     this.job.addDependency(configMap);
   }
 

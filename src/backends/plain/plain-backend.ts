@@ -6,6 +6,7 @@ import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
 import { WorkspaceAccess } from '../../model/workspace';
 import { Coordinator } from './coordinator';
+import { lazilyNamedObject } from './lazy-named';
 import { ANNOTATION_DEPENDS_ON, ANNOTATION_EXTERNAL_REFS, LABEL_STEP } from './labels';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
 
@@ -63,15 +64,12 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public addStep(step: Step): void {
-    const job = new ApiObject(step, 'Resource', {
+    const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: {
-        name: Lazy.any({ produce: () => this.planned(step).jobName }),
-        labels: { [LABEL_STEP]: step.stepName, 'app.kubernetes.io/component': 'step' },
-      },
+      metadata: { labels: { [LABEL_STEP]: step.stepName, 'app.kubernetes.io/component': 'step' } },
       spec: Lazy.any({ produce: () => this.planned(step).jobSpec }),
-    });
+    }, () => this.planned(step).jobName);
     job.metadata.addAnnotation(ANNOTATION_DEPENDS_ON, Lazy.any({ produce: () => this.planned(step).dependsOn.join(',') || undefined }));
     job.metadata.addAnnotation(ANNOTATION_EXTERNAL_REFS, Lazy.any({ produce: () => this.externalRefs(step) }));
     // The coordinator must be created after every step Job it releases, and the
@@ -117,7 +115,10 @@ export class PlainBackend implements IPipelineBackend {
     for (const step of graph.steps) {
       if (Object.keys(step.inputs).length + Object.keys(step.outputs).length === 0) continue;
       const level = levels.get(step)!;
-      byLevel.set(level, [...(byLevel.get(level) ?? []), step.stepName]);
+      // Append in place: copying the list per step is quadratic in a level's width.
+      const atLevel = byLevel.get(level);
+      if (atLevel) atLevel.push(step.stepName);
+      else byLevel.set(level, [step.stepName]);
     }
     const parallel = [...byLevel.values()].find((names) => names.length > 1);
     if (!parallel) return [];
