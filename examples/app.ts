@@ -1,7 +1,9 @@
 import { App } from 'cdk8s';
 import { churnPipeline } from './churn/pipeline';
+import { sweepPipeline } from './sweep/pipeline';
 
 /** Adds every example pipeline to `app`; each becomes one file in dist/. */
 export function addExamples(app: App): void {
   churnPipeline(app);
+  sweepPipeline(app);
 }

@@ -1,7 +1,7 @@
-import { addExamples } from '../../examples/app';
+import { churnPipeline } from '../../examples/churn/pipeline';
 import { envOf, findOne, stepJobs, synth } from '../support/synth';
 
-const { objects } = synth(addExamples);
+const { objects } = synth(churnPipeline);
 const jobs = stepJobs(objects);
 const dependsOn = (step: string) => jobs[step].metadata.annotations?.['mlops.cdk8s.io/depends-on'] ?? '';
 

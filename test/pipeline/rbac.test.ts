@@ -1,8 +1,8 @@
-import { addExamples } from '../../examples/app';
+import { churnPipeline } from '../../examples/churn/pipeline';
 import { findOne, stepJobs, synth } from '../support/synth';
 
 describe('coordinator RBAC', () => {
-  const { objects } = synth(addExamples);
+  const { objects } = synth(churnPipeline);
   const coordinatorJob = findOne(objects, 'Job', (o) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator');
 
   test('creates nothing cluster-scoped', () => {

@@ -44,7 +44,7 @@ function kitchenSink(app: App) {
 
 describe('strict Kubernetes 1.27 schema', () => {
   test.each([
-    ['the churn example', addExamples],
+    ['every example', addExamples],
     ['a pipeline using every option', kitchenSink],
   ])('every object of %s validates, with no dangling reference besides declared external ones', (_name, build) => {
     const { objects } = synth(build);

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { ContainerStep, Pipeline } from '../../src';
-import { addExamples } from '../../examples/app';
+import { churnPipeline } from '../../examples/churn/pipeline';
 import { K8sObject, synth } from '../support/synth';
 
 /** Every pod template in the output, with the object it belongs to. */
@@ -42,7 +42,7 @@ function restrictedViolations(pod: K8sObject): string[] {
 
 describe('pod security', () => {
   test('every pod of the churn example meets the restricted profile and has requests and limits', () => {
-    const pods = podTemplates(synth(addExamples).objects);
+    const pods = podTemplates(synth(churnPipeline).objects);
     expect(pods.length).toBe(6); // five steps and the coordinator
     for (const { owner, spec } of pods) expect({ owner, problems: restrictedViolations(spec) }).toEqual({ owner, problems: [] });
   });
@@ -56,7 +56,7 @@ describe('pod security', () => {
   });
 
   test('step pods get no service account token unless they ask; the coordinator asks', () => {
-    const { objects } = synth(addExamples);
+    const { objects } = synth(churnPipeline);
     for (const o of objects.filter((x) => x.kind === 'Job')) {
       const isCoordinator = o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator';
       expect(o.spec.template.spec.automountServiceAccountToken).toBe(isCoordinator);
@@ -69,7 +69,7 @@ describe('pod security', () => {
   });
 
   test('evictions and preemptions do not spend a step\'s retries', () => {
-    const { objects } = synth(addExamples);
+    const { objects } = synth(churnPipeline);
     for (const o of objects.filter((x) => x.kind === 'Job' && x.metadata.labels['mlops.cdk8s.io/step'])) {
       expect(o.spec.podFailurePolicy.rules).toEqual([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }]);
       expect(o.spec.template.spec.restartPolicy).toBe('Never');

@@ -1,0 +1,615 @@
+import { clone, isObject, jsonEqual, mergePatch } from './merge-patch';
+import { ManifestObject, PodRecord, StepBehaviour, WorldEvent } from './types';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Fields of a Job's spec that the API server lets an update change (Kubernetes 1.27). */
+const MUTABLE_SPEC = new Set(['suspend', 'parallelism', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']);
+
+export interface Pod extends PodRecord {
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** When a scripted pod's container exits, and with which code. */
+  plannedEnd?: number;
+  plannedExit?: number;
+  /** The pod was killed from outside (eviction): it carries the DisruptionTarget condition. */
+  disrupted?: boolean;
+}
+
+export interface Job {
+  obj: ManifestObject;
+  readonly uid: string;
+  /** Its pods are real processes run by the simulation (the coordinator), not scripted. */
+  readonly external: boolean;
+  readonly pods: Pod[];
+  countedFailures: number;
+  lastFailureAt?: number;
+  /** Set when a podFailurePolicy FailJob rule matched. */
+  failJob?: { reason: string; message: string };
+  finishedAt?: number;
+  deleted: boolean;
+}
+
+/** What happened to one Job name over the whole run, across re-creations. */
+export interface JobHistory {
+  readonly name: string;
+  readonly releases: number[];
+  readonly suspensions: number[];
+  readonly pods: Pod[];
+  completedAt?: number;
+  failedAt?: number;
+  reason?: string;
+  deletedAt?: number;
+  instances: number;
+}
+
+export interface ClusterHooks {
+  /** A pod of an external Job starts its container: start the process. */
+  startExternal(job: Job, pod: Pod): void;
+  /** A running pod of an external Job is deleted or killed: stop the process. */
+  stopExternal(pod: Pod): void;
+}
+
+export interface ClusterOptions {
+  readonly epoch: number;
+  readonly namespace: string;
+  readonly podStartSeconds: number;
+  /** Pod behaviour for a Job, or 'external' when the simulation runs its pods itself. */
+  readonly behaviour: (job: ManifestObject) => StepBehaviour | 'external';
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: 'NotFound' | 'Invalid' | 'BadRequest',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An in-process model of what the coordinator touches: Jobs as the API server stores them
+ * and as the Job controller drives them, their pods, TTL clean-up, and apply/patch/delete.
+ * Time moves only through `step`, so every run is deterministic.
+ */
+export class Cluster {
+  now: number;
+  readonly events: WorldEvent[] = [];
+  readonly history = new Map<string, JobHistory>();
+  hooks: ClusterHooks = { startExternal: () => undefined, stopExternal: () => undefined };
+  private readonly jobs = new Map<string, Job>();
+  private readonly others = new Map<string, ManifestObject>();
+  private readonly faults: Array<{ at: number; what: string; run: () => void }> = [];
+  private serial = 0;
+  private resourceVersion = 1000;
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.now = opts.epoch;
+  }
+
+  // ---- objects ---------------------------------------------------------------------
+
+  /** `kubectl apply` of every object: creates what is missing, sets declared fields back on the rest. */
+  apply(objects: readonly ManifestObject[]): void {
+    for (const o of objects) {
+      const ns = o.metadata.namespace ?? this.opts.namespace;
+      if (o.kind === 'Job') this.applyJob(o, ns);
+      else this.others.set(key(o.kind, ns, o.metadata.name), { ...clone(o), metadata: { ...clone(o.metadata), namespace: ns } });
+    }
+    this.syncAll();
+  }
+
+  /** Non-Job objects (Roles, ServiceAccounts, ConfigMaps, ...) as stored. */
+  objects(): ManifestObject[] {
+    return [...this.others.values()];
+  }
+
+  job(ns: string, name: string): Job | undefined {
+    return this.jobs.get(key('Job', ns, name));
+  }
+
+  liveJobs(): Job[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Jobs of a namespace matching a label selector, as the API server lists them (by name). */
+  list(ns: string | undefined, match: (labels: Record<string, string>) => boolean): ManifestObject[] {
+    return [...this.jobs.values()]
+      .filter((j) => (ns === undefined || j.obj.metadata.namespace === ns) && match(j.obj.metadata.labels ?? {}))
+      .sort((a, b) => (a.obj.metadata.name < b.obj.metadata.name ? -1 : 1))
+      .map((j) => clone(j.obj));
+  }
+
+  /** A merge patch on the main resource (status is a subresource, so status changes are dropped). */
+  patch(ns: string, name: string, patch: unknown): { changed: boolean } {
+    const job = this.job(ns, name);
+    if (!job) throw new ApiError('NotFound', `jobs.batch "${name}" not found`);
+    if (!isObject(patch)) throw new ApiError('BadRequest', 'json: cannot unmarshal into Go value of type map[string]interface {}');
+    const before = job.obj;
+    const after = mergePatch(clone(before), patch) as ManifestObject;
+    after.status = before.status;
+    validateUpdate(before, after);
+    const changed = !jsonEqual(before, after);
+    if (changed) this.replace(job, after);
+    return { changed };
+  }
+
+  deleteJob(ns: string, name: string, why: string): boolean {
+    const job = this.job(ns, name);
+    if (!job) return false;
+    job.deleted = true;
+    this.jobs.delete(key('Job', ns, name));
+    for (const pod of active(job)) this.removePod(job, pod, 'job-deleted');
+    this.hist(name).deletedAt = this.now;
+    this.log(name, `deleted (${why})`);
+    return true;
+  }
+
+  // ---- time ------------------------------------------------------------------------
+
+  /** Run `fn` when the clock reaches `at` (absolute). */
+  schedule(at: number, what: string, run: () => void): void {
+    this.faults.push({ at, what, run });
+    this.faults.sort((a, b) => a.at - b.at);
+  }
+
+  /** The next time at which something happens on its own, if anything will. */
+  nextEventTime(): number | undefined {
+    let next = Infinity;
+    const at = (t: number | undefined) => {
+      if (t !== undefined && t < next) next = t;
+    };
+    at(this.faults[0]?.at);
+    for (const job of this.jobs.values()) {
+      for (const pod of job.pods) {
+        if (pod.phase === 'Pending') at(pod.createdAt + this.opts.podStartSeconds);
+        if (pod.phase === 'Running') at(pod.plannedEnd);
+      }
+      const spec = job.obj.spec ?? {};
+      if (job.finishedAt !== undefined) {
+        if (spec.ttlSecondsAfterFinished != null) at(job.finishedAt + spec.ttlSecondsAfterFinished);
+        continue;
+      }
+      if (spec.suspend === true) continue;
+      const start = job.obj.status?.startTime;
+      if (spec.activeDeadlineSeconds != null && start) at(parseTime(start) + spec.activeDeadlineSeconds);
+      if (job.countedFailures > 0 && job.lastFailureAt !== undefined && wantsPods(job)) at(job.lastFailureAt + backoff(job.countedFailures));
+    }
+    return next === Infinity ? undefined : Math.max(next, this.now);
+  }
+
+  /** Move the clock to `t` and let everything due by then happen. */
+  step(t: number): void {
+    if (t < this.now) throw new Error(`the clock cannot go back from ${this.now} to ${t}`);
+    this.now = t;
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (!this.processDue()) return;
+    }
+    throw new Error(`the simulated world does not settle at t=${t - this.opts.epoch}s`);
+  }
+
+  private processDue(): boolean {
+    let any = false;
+    for (const job of [...this.jobs.values()]) {
+      for (const pod of job.pods) {
+        if (pod.phase === 'Pending' && pod.createdAt + this.opts.podStartSeconds <= this.now) {
+          this.startPod(job, pod);
+          any = true;
+        }
+        if (pod.phase === 'Running' && pod.plannedEnd !== undefined && pod.plannedEnd <= this.now) {
+          this.endPod(job, pod, pod.plannedExit ?? 0, false);
+          any = true;
+        }
+      }
+      const ttl = job.obj.spec?.ttlSecondsAfterFinished;
+      if (job.finishedAt !== undefined && ttl != null && job.finishedAt + ttl <= this.now) {
+        this.deleteJob(job.obj.metadata.namespace!, job.obj.metadata.name, `ttlSecondsAfterFinished: ${ttl}`);
+        any = true;
+      }
+    }
+    while (this.faults.length > 0 && this.faults[0].at <= this.now) {
+      const fault = this.faults.shift()!;
+      this.log(undefined, `fault: ${fault.what}`);
+      fault.run();
+      any = true;
+    }
+    return this.syncAll() || any;
+  }
+
+  // ---- external pods ---------------------------------------------------------------
+
+  /** The process of an external pod ended by itself. */
+  externalExited(pod: Pod, exitCode: number): void {
+    const job = [...this.jobs.values()].find((j) => j.pods.includes(pod));
+    if (!job || pod.phase !== 'Running') return;
+    this.endPod(job, pod, exitCode, false);
+    this.syncAll();
+  }
+
+  /** Kill an external pod's process as an eviction would (exit 137, DisruptionTarget). */
+  killExternal(job: Job): boolean {
+    const pod = job.pods.find((p) => p.phase === 'Running');
+    if (!pod) return false;
+    this.hooks.stopExternal(pod);
+    this.endPod(job, pod, 137, true);
+    pod.end = 'killed';
+    return true;
+  }
+
+  // ---- the Job controller ----------------------------------------------------------
+
+  /** One pass of the Job controller over every Job; true if anything changed. */
+  syncAll(): boolean {
+    let changed = false;
+    for (const job of [...this.jobs.values()]) {
+      const before = JSON.stringify(job.obj.status) + job.pods.length;
+      this.sync(job);
+      changed ||= before !== JSON.stringify(job.obj.status) + job.pods.length;
+    }
+    return changed;
+  }
+
+  private sync(job: Job): void {
+    if (job.deleted || job.finishedAt !== undefined) return;
+    const spec = job.obj.spec;
+    const status = job.obj.status;
+    const suspended = spec.suspend === true;
+    const failure =
+      job.failJob ??
+      (job.countedFailures > (spec.backoffLimit ?? 6)
+        ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+        : undefined) ??
+      // The deadline only ticks while the Job is not suspended, from its last resume.
+      (!suspended && spec.activeDeadlineSeconds != null && status.startTime &&
+      this.now - parseTime(status.startTime) >= spec.activeDeadlineSeconds
+        ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }
+        : undefined);
+    if (failure) {
+      for (const pod of active(job)) this.removePod(job, pod, 'job-finished');
+      this.finish(job, 'Failed', failure);
+      return;
+    }
+    if (succeeded(job) && active(job).length === 0) {
+      this.finish(job, 'Complete');
+      return;
+    }
+    if (suspended) {
+      for (const pod of active(job)) this.removePod(job, pod, 'suspended');
+      this.setCondition(job, 'Suspended', 'True', 'JobSuspended', 'Job suspended');
+      this.counts(job);
+      return;
+    }
+    if (condition(job.obj, 'Suspended')?.status === 'True') {
+      this.setCondition(job, 'Suspended', 'False', 'JobResumed', 'Job resumed');
+      // As the real controller does: a resumed Job's deadline counts from now.
+      status.startTime = iso(this.now);
+    }
+    status.startTime ??= iso(this.now);
+    const gate = job.countedFailures > 0 && job.lastFailureAt !== undefined ? job.lastFailureAt + backoff(job.countedFailures) : -Infinity;
+    if (this.now >= gate) this.createPods(job);
+    this.counts(job);
+  }
+
+  private createPods(job: Job): void {
+    const spec = job.obj.spec;
+    const running = active(job);
+    const room = spec.parallelism - running.length;
+    if (room <= 0) return;
+    if (spec.completionMode === 'Indexed') {
+      const done = succeededIndexes(job);
+      const busy = new Set(running.map((p) => p.index));
+      const todo = range(spec.completions).filter((i) => !done.has(i) && !busy.has(i));
+      for (const index of todo.slice(0, room)) this.createPod(job, index);
+    } else {
+      const ok = job.pods.filter((p) => p.phase === 'Succeeded').length;
+      const want = spec.completions == null ? (ok > 0 ? 0 : spec.parallelism) : Math.min(spec.parallelism, spec.completions - ok);
+      for (let i = running.length; i < want; i++) this.createPod(job, 0);
+    }
+  }
+
+  private createPod(job: Job, index: number): void {
+    const name = job.obj.metadata.name;
+    const indexed = job.obj.spec.completionMode === 'Indexed';
+    const suffix = (++this.serial).toString(36).padStart(5, '0');
+    const pod: Pod = { name: indexed ? `${name}-${index}-${suffix}` : `${name}-${suffix}`, index, createdAt: this.now, phase: 'Pending' };
+    job.pods.push(pod);
+    this.hist(name).pods.push(pod);
+    if (this.opts.podStartSeconds === 0) this.startPod(job, pod);
+  }
+
+  private startPod(job: Job, pod: Pod): void {
+    pod.phase = 'Running';
+    pod.startedAt = this.now;
+    const behaviour = this.opts.behaviour(job.obj);
+    this.log(job.obj.metadata.name, `pod ${pod.name} started`);
+    if (behaviour === 'external') {
+      this.hooks.startExternal(job, pod);
+      return;
+    }
+    // Pods deleted by a suspension do not use up an attempt: the script restarts from scratch.
+    const attempt = job.pods.filter((p) => p !== pod && p.index === pod.index && p.end === 'exit').length;
+    const script = behaviour.indexes?.[pod.index] ?? behaviour;
+    pod.plannedEnd = this.now + pick(script.durations, attempt, 10);
+    pod.plannedExit = pick(script.exitCodes, attempt, 0);
+  }
+
+  private endPod(job: Job, pod: Pod, exitCode: number, disrupted: boolean): void {
+    pod.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    pod.endedAt = this.now;
+    pod.exitCode = exitCode;
+    pod.end = 'exit';
+    pod.disrupted = disrupted;
+    this.log(job.obj.metadata.name, `pod ${pod.name} exited ${exitCode}${disrupted ? ' (killed)' : ''}`);
+    if (exitCode === 0) return;
+    const action = failurePolicy(job, pod, exitCode);
+    if (action.action === 'FailJob') job.failJob = { reason: 'PodFailurePolicy', message: action.message };
+    if (action.action !== 'Ignore') {
+      job.countedFailures++;
+      job.lastFailureAt = this.now;
+    }
+  }
+
+  private removePod(job: Job, pod: Pod, why: NonNullable<PodRecord['end']>): void {
+    if (pod.phase === 'Running' && this.opts.behaviour(job.obj) === 'external') this.hooks.stopExternal(pod);
+    if (pod.phase === 'Running') this.log(job.obj.metadata.name, `pod ${pod.name} deleted (${why})`);
+    pod.phase = 'Failed';
+    pod.endedAt = this.now;
+    pod.end = why;
+  }
+
+  private finish(job: Job, type: 'Complete' | 'Failed', why?: { reason: string; message: string }): void {
+    job.finishedAt = this.now;
+    this.setCondition(job, type, 'True', why?.reason, why?.message);
+    if (type === 'Complete') job.obj.status.completionTime = iso(this.now);
+    this.counts(job);
+    const h = this.hist(job.obj.metadata.name);
+    if (type === 'Complete') h.completedAt = this.now;
+    else {
+      h.failedAt = this.now;
+      h.reason = why?.reason;
+    }
+    this.log(job.obj.metadata.name, type === 'Complete' ? 'Complete' : `Failed: ${why?.reason}`);
+  }
+
+  private counts(job: Job): void {
+    const status = job.obj.status;
+    const set = (k: string, v: number | undefined) => {
+      if (v) status[k] = v;
+      else delete status[k];
+    };
+    const running = active(job);
+    set('active', running.length);
+    status.ready = running.filter((p) => p.phase === 'Running').length;
+    if (job.obj.spec.completionMode === 'Indexed') {
+      const done = [...succeededIndexes(job)].sort((a, b) => a - b);
+      if (done.length > 0) status.completedIndexes = ranges(done);
+      set('succeeded', done.length);
+    } else {
+      set('succeeded', job.pods.filter((p) => p.phase === 'Succeeded').length);
+    }
+    set('failed', job.countedFailures);
+    status.uncountedTerminatedPods ??= {};
+  }
+
+  private setCondition(job: Job, type: string, value: 'True' | 'False', reason?: string, message?: string): void {
+    const conditions: any[] = (job.obj.status.conditions ??= []);
+    const existing = conditions.find((c) => c.type === type);
+    if (existing && existing.status === value && existing.reason === reason) return;
+    // Like ensureJobConditionStatus: a False condition is never added, only flipped.
+    if (!existing && value === 'False') return;
+    const c: Record<string, string> = { type, status: value, lastProbeTime: iso(this.now), lastTransitionTime: iso(this.now) };
+    if (reason) c.reason = reason;
+    if (message) c.message = message;
+    if (existing) conditions.splice(conditions.indexOf(existing), 1, c);
+    else conditions.push(c);
+  }
+
+  // ---- writes ----------------------------------------------------------------------
+
+  private applyJob(declared: ManifestObject, ns: string): void {
+    const existing = this.job(ns, declared.metadata.name);
+    const lastApplied = JSON.stringify(declared);
+    if (!existing) {
+      this.createJob(declared, ns, lastApplied);
+      return;
+    }
+    // Every declared field goes back to its declared value; fields others added (status,
+    // annotations the coordinator wrote) stay. The template is immutable and unchanged.
+    const next = clone(existing.obj);
+    const decl = clone(declared);
+    delete decl.spec?.template;
+    delete decl.spec?.selector;
+    const merged = overlay(next, decl) as ManifestObject;
+    merged.metadata.annotations = { ...merged.metadata.annotations, [LAST_APPLIED]: lastApplied };
+    merged.status = existing.obj.status;
+    if (!jsonEqual(merged, existing.obj)) this.replace(existing, merged);
+  }
+
+  private createJob(declared: ManifestObject, ns: string, lastApplied: string): void {
+    const uid = `00000000-0000-4000-8000-${(++this.serial).toString(16).padStart(12, '0')}`;
+    const obj = clone(declared);
+    obj.metadata = {
+      ...obj.metadata,
+      namespace: ns,
+      uid,
+      resourceVersion: String(++this.resourceVersion),
+      generation: 1,
+      creationTimestamp: iso(this.now),
+      annotations: { ...obj.metadata.annotations, [LAST_APPLIED]: lastApplied },
+    };
+    const spec = (obj.spec ??= {});
+    // API server defaults for batch/v1 Job (1.27).
+    spec.parallelism ??= 1;
+    if (spec.completions === undefined && declared.spec?.parallelism === undefined) spec.completions = 1;
+    spec.completionMode ??= 'NonIndexed';
+    spec.backoffLimit ??= 6;
+    spec.suspend ??= false;
+    spec.selector ??= { matchLabels: { 'controller-uid': uid } };
+    const tmeta = ((spec.template ??= {}).metadata ??= {});
+    tmeta.labels = { ...tmeta.labels, 'controller-uid': uid, 'job-name': obj.metadata.name };
+    const pod = (spec.template.spec ??= {});
+    pod.dnsPolicy ??= 'ClusterFirst';
+    pod.schedulerName ??= 'default-scheduler';
+    pod.terminationGracePeriodSeconds ??= 30;
+    pod.securityContext ??= {};
+    obj.status = {};
+    const ordered: ManifestObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec, status: obj.status };
+    const job: Job = { obj: ordered, uid, external: this.opts.behaviour(ordered) === 'external', pods: [], countedFailures: 0, deleted: false };
+    this.jobs.set(key('Job', ns, obj.metadata.name), job);
+    this.hist(obj.metadata.name).instances++;
+    this.log(obj.metadata.name, `created${spec.suspend ? ' (suspended)' : ''}`);
+  }
+
+  /** Store a new version of a Job, noting releases, suspensions and the coordinator's annotations. */
+  private replace(job: Job, next: ManifestObject): void {
+    const before = job.obj;
+    next.metadata.resourceVersion = String(++this.resourceVersion);
+    if (!jsonEqual(before.spec, next.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
+    job.obj = next;
+    const name = next.metadata.name;
+    const was = before.spec.suspend === true;
+    const is = next.spec.suspend === true;
+    if (was && !is) {
+      this.hist(name).releases.push(this.now);
+      this.log(name, 'released (spec.suspend: false)');
+    }
+    if (!was && is) {
+      this.hist(name).suspensions.push(this.now);
+      this.log(name, 'suspended (spec.suspend: true)');
+    }
+    for (const a of ['mlops.cdk8s.io/skipped', 'mlops.cdk8s.io/completed']) {
+      const v = next.metadata.annotations?.[a];
+      if (v !== before.metadata.annotations?.[a]) this.log(name, `${a}: ${v ?? '(removed)'}`);
+    }
+    // The Job controller reacts at once; a write to one Job never changes another.
+    this.sync(job);
+  }
+
+  private hist(name: string): JobHistory {
+    let h = this.history.get(name);
+    if (!h) {
+      h = { name, releases: [], suspensions: [], pods: [], instances: 0 };
+      this.history.set(name, h);
+    }
+    return h;
+  }
+
+  log(job: string | undefined, what: string): void {
+    this.events.push({ at: this.now - this.opts.epoch, job, what });
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+function key(kind: string, ns: string, name: string): string {
+  return `${kind}/${ns}/${name}`;
+}
+
+function active(job: Job): Pod[] {
+  return job.pods.filter((p) => p.phase === 'Pending' || p.phase === 'Running');
+}
+
+function succeededIndexes(job: Job): Set<number> {
+  return new Set(job.pods.filter((p) => p.phase === 'Succeeded').map((p) => p.index));
+}
+
+function succeeded(job: Job): boolean {
+  const spec = job.obj.spec;
+  if (spec.completionMode === 'Indexed') return succeededIndexes(job).size >= spec.completions;
+  const ok = job.pods.filter((p) => p.phase === 'Succeeded').length;
+  return spec.completions == null ? ok > 0 : ok >= spec.completions;
+}
+
+function wantsPods(job: Job): boolean {
+  return !succeeded(job) && active(job).length < job.obj.spec.parallelism;
+}
+
+/** The Job controller's pod re-creation back-off: 10 s, doubling, at most 6 min. */
+function backoff(failures: number): number {
+  return Math.min(10 * 2 ** (failures - 1), 360);
+}
+
+function failurePolicy(job: Job, pod: Pod, exitCode: number): { action: string; message: string } {
+  const rules: any[] = job.obj.spec.podFailurePolicy?.rules ?? [];
+  const ns = job.obj.metadata.namespace;
+  const container = job.obj.spec.template?.spec?.containers?.[0]?.name ?? 'main';
+  for (const [i, rule] of rules.entries()) {
+    const codes = rule.onExitCodes;
+    if (codes) {
+      const listed = (codes.values ?? []).includes(exitCode);
+      if ((codes.operator === 'In' && listed) || (codes.operator === 'NotIn' && !listed)) {
+        return { action: rule.action, message: `Container ${container} for pod ${ns}/${pod.name} failed with exit code ${exitCode} matching ${rule.action} rule at index ${i}` };
+      }
+    }
+    const conds: any[] = rule.onPodConditions ?? [];
+    if (pod.disrupted && conds.some((c) => c.type === 'DisruptionTarget' && (c.status ?? 'True') === 'True')) {
+      return { action: rule.action, message: `Pod ${ns}/${pod.name} has condition DisruptionTarget matching ${rule.action} rule at index ${i}` };
+    }
+  }
+  return { action: 'Count', message: '' };
+}
+
+function validateUpdate(before: ManifestObject, after: ManifestObject): void {
+  const name = before.metadata.name;
+  for (const k of ['name', 'namespace', 'uid', 'creationTimestamp']) {
+    if (after.metadata?.[k] !== before.metadata[k]) {
+      throw new ApiError('Invalid', `The Job "${name}" is invalid: metadata.${k}: Invalid value: ${JSON.stringify(after.metadata?.[k])}: field is immutable`);
+    }
+  }
+  for (const k of ['labels', 'annotations']) {
+    for (const [ak, av] of Object.entries(after.metadata[k] ?? {})) {
+      if (typeof av !== 'string') {
+        throw new ApiError('BadRequest', `json: cannot unmarshal ${typeof av} into Go struct field ObjectMeta.metadata.${k} of type string (key ${ak})`);
+      }
+    }
+  }
+  if (after.spec?.suspend !== undefined && typeof after.spec.suspend !== 'boolean') {
+    throw new ApiError('BadRequest', `json: cannot unmarshal ${typeof after.spec.suspend} into Go struct field JobSpec.spec.suspend of type bool`);
+  }
+  const keys = new Set([...Object.keys(before.spec ?? {}), ...Object.keys(after.spec ?? {})]);
+  for (const k of keys) {
+    if (!MUTABLE_SPEC.has(k) && !jsonEqual(before.spec?.[k], after.spec?.[k])) {
+      throw new ApiError('Invalid', `The Job "${name}" is invalid: spec.${k}: Invalid value: ${JSON.stringify(after.spec?.[k])}: field is immutable`);
+    }
+  }
+}
+
+/** Declared values over live ones: objects merge, everything else is replaced. */
+function overlay(live: unknown, declared: unknown): unknown {
+  if (!isObject(live) || !isObject(declared)) return clone(declared);
+  const out: Record<string, unknown> = { ...live };
+  for (const [k, v] of Object.entries(declared)) out[k] = overlay(live[k], v);
+  return out;
+}
+
+export function condition(obj: ManifestObject, type: string): Record<string, string> | undefined {
+  return (obj.status?.conditions ?? []).find((c: any) => c.type === type);
+}
+
+export function iso(t: number): string {
+  return new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function parseTime(s: string): number {
+  return Math.floor(Date.parse(s) / 1000);
+}
+
+function pick(list: readonly number[] | undefined, attempt: number, fallback: number): number {
+  if (!list || list.length === 0) return fallback;
+  return list[Math.min(attempt, list.length - 1)];
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Kubernetes' compressed index list: 0-2,5. */
+function ranges(sorted: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}

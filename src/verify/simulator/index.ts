@@ -1,0 +1,9 @@
+/**
+ * A simulated cluster that runs the coordinator script of synthesized YAML as written, for
+ * checking the run-time ordering contract (docs/ordering.md) without a cluster.
+ */
+export { simulate } from './simulate';
+export { loadCoordinator, SimulatorSetupError } from './load';
+export type { CoordinatorSpec, PlanEntry, MountedFile } from './load';
+export { mergePatch } from './merge-patch';
+export * from './types';

@@ -1,0 +1,185 @@
+/** A Kubernetes object as synthesized (parsed YAML or `Testing.synth` output). */
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: any;
+  };
+  [key: string]: any;
+}
+
+/** What one step's pods do. Lists are per attempt; the last entry repeats. */
+export interface StepBehaviour {
+  /** Seconds each pod runs before it exits. @default [10] */
+  readonly durations?: readonly number[];
+  /** Exit code of each pod. @default [0] */
+  readonly exitCodes?: readonly number[];
+  /** Per completion index of an Indexed Job, overriding the lists above. */
+  readonly indexes?: Readonly<Record<number, StepBehaviour>>;
+}
+
+/** Faults to inject; times are simulated seconds after the first apply. */
+export interface Faults {
+  /** Kill the coordinator's process at these times; the Job controller restarts it. */
+  readonly killCoordinatorAt?: readonly number[];
+  /** `kubectl apply` the same objects again at these times. */
+  readonly reapplyAt?: readonly number[];
+  /** Delete a Job (by step id or Job name) at a time, as `kubectl delete job` would. */
+  readonly deleteJobs?: ReadonlyArray<{ readonly at: number; readonly step?: string; readonly job?: string }>;
+  /** Make the first kubectl call at or after `at` (of that verb, if given) fail; `times` calls in a row. */
+  readonly failKubectl?: ReadonlyArray<{ readonly at: number; readonly verb?: 'list' | 'patch' | 'get'; readonly times?: number }>;
+}
+
+export interface SimulateOptions {
+  /** Pod behaviour per step id; steps not named here run `defaultDuration` and exit 0. */
+  readonly steps?: Readonly<Record<string, StepBehaviour>>;
+  /** @default 10 */
+  readonly defaultDuration?: number;
+  readonly faults?: Faults;
+  /** Namespace the objects are applied to when they name none. @default 'default' */
+  readonly namespace?: string;
+  /** Overrides MLOPS_POLL_SECONDS of the coordinator's environment. */
+  readonly pollSeconds?: number;
+  /** Overrides (or adds) variables of the coordinator's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Seconds between a pod's creation and its container starting. @default 0 */
+  readonly podStartSeconds?: number;
+  /**
+   * Stop when the coordinator has for this many polls in a row left undone something it
+   * should have done (a ready step unreleased, a failed upstream's descendant unmarked,
+   * an exit owed). @default 5
+   */
+  readonly stallPolls?: number;
+  /** Simulated seconds after which the run is abandoned. @default deadline + 50 polls, or 7 days */
+  readonly maxSimulatedSeconds?: number;
+  /** Wall-clock limit for the whole simulation. @default 60000 */
+  readonly timeoutMs?: number;
+  /** Unix time of the first apply. @default 1700000000 */
+  readonly startTime?: number;
+  /** Which pipeline to run when the objects hold several (its `mlops.cdk8s.io/pipeline` label). */
+  readonly pipeline?: string;
+}
+
+export interface PodRecord {
+  readonly name: string;
+  readonly index: number;
+  readonly createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  exitCode?: number;
+  /** How the pod ended: its own exit, or deleted because the Job was suspended, finished or deleted, or killed. */
+  end?: 'exit' | 'suspended' | 'job-finished' | 'job-deleted' | 'killed';
+}
+
+export type StepOutcome = 'complete' | 'failed' | 'skipped' | 'running' | 'waiting' | 'missing';
+
+export interface StepTimeline {
+  readonly step: string;
+  readonly job: string;
+  readonly upstream: readonly string[];
+  /** Every time `spec.suspend` went from true to false. */
+  readonly releases: number[];
+  /** Every time `spec.suspend` went from false to true. */
+  readonly suspensions: number[];
+  /** The first release. */
+  releasedAt?: number;
+  /** The first pod start. */
+  startedAt?: number;
+  /** When the Job got its Complete or Failed condition. */
+  finishedAt?: number;
+  outcome: StepOutcome;
+  /** Failed condition reason, e.g. BackoffLimitExceeded. */
+  reason?: string;
+  /** The `mlops.cdk8s.io/skipped` annotation. */
+  skipped?: string;
+  /** Pods that ran to their own exit. */
+  attempts: number;
+  readonly pods: PodRecord[];
+  /** When the Job was deleted (TTL or a fault). */
+  deletedAt?: number;
+  /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
+  instances: number;
+}
+
+export interface CallRecord {
+  /** Simulated seconds after the first apply. */
+  readonly at: number;
+  /** Which coordinator process (0 = first start) made the call. */
+  readonly run: number;
+  /** Index of the poll in that process: the number of `sleep` calls it made before. */
+  readonly poll: number;
+  readonly tool: 'kubectl' | 'date' | 'sleep';
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly stderr: string;
+  /** For kubectl: the API request it made, if it got that far. */
+  readonly request?: { readonly verb: string; readonly resource: string; readonly name?: string; readonly body?: unknown };
+  readonly denied?: boolean;
+  readonly injected?: boolean;
+}
+
+export interface PollRecord {
+  readonly run: number;
+  readonly poll: number;
+  readonly at: number;
+  readonly list: number;
+  readonly patch: number;
+  /** kubectl calls other than list and patch. */
+  readonly other: number;
+}
+
+export interface CoordinatorRun {
+  readonly run: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  exitCode?: number;
+  killed?: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+export interface WorldEvent {
+  readonly at: number;
+  readonly job?: string;
+  readonly what: string;
+}
+
+export interface SimulationResult {
+  /** True when the harness found nothing wrong: no violation, no crash, no stall, the run ended. */
+  readonly ok: boolean;
+  /** What went wrong, each a sentence naming the step or the process. */
+  readonly errors: string[];
+  /** Exit code of the coordinator's last process (undefined if it never ended). */
+  readonly exitCode?: number;
+  readonly steps: Record<string, StepTimeline>;
+  /** `mlops.cdk8s.io/skipped` annotations by step. */
+  readonly skipped: Record<string, string>;
+  /** The ledger annotation on the coordinator's Job at the end. */
+  readonly ledger?: string;
+  readonly coordinator: {
+    readonly job: string;
+    /** Complete, or Failed with its reason, or running when the simulation stopped. */
+    readonly outcome: string;
+    readonly runs: CoordinatorRun[];
+    readonly stdout: string;
+    readonly stderr: string;
+  };
+  readonly calls: CallRecord[];
+  readonly polls: PollRecord[];
+  readonly events: WorldEvent[];
+  /** Seconds from the first apply to the last step finishing. */
+  readonly makespan: number;
+  /** Most steps with a running pod at one time. */
+  readonly maxConcurrent: number;
+  /** Simulated seconds when the simulation stopped. */
+  readonly endedAt: number;
+  /** Unix time of the first apply; every `at` is relative to it. */
+  readonly epoch: number;
+  readonly wallMs: number;
+  /** A readable timeline, for test failure messages. */
+  report(): string;
+}
