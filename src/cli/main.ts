@@ -2,12 +2,14 @@
  * `cdk8s-mlops` command line: dispatches subcommands. Kept free of side effects at import so
  * tests can call `main` directly; `bin/cdk8s-mlops.js` is the thin executable around it.
  */
+import { dryRun } from './dry-run';
 import { main as verifyMain, VerifyCliOptions } from './verify';
 
 export const USAGE = `usage: cdk8s-mlops <command> [arguments]
 
 commands:
-  verify <file-or-folder>...   check manifests offline and print each pipeline's plan
+  verify <file-or-folder>...   check manifests offline, print each pipeline's plan and
+                               dry-run its coordinator against a simulated cluster
                                (cdk8s-mlops verify --help for its options)
 
 options:
@@ -24,7 +26,7 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const [command, ...rest] = argv;
   switch (command) {
     case 'verify':
-      return verifyMain(rest, options);
+      return verifyMain(rest, { simulate: dryRun, ...options });
     case '-h':
     case '--help':
     case 'help':

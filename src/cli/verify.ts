@@ -54,6 +54,7 @@ options:
   --no-plan                do not print the plans
   --json                   print {"problems": [...], "plans": [...]} as JSON
   --timings                print schema load and validation times
+  --no-simulate            skip the dry run of each pipeline's coordinator (needs bash and jq)
   -h, --help               show this help
 `;
 
@@ -71,13 +72,14 @@ interface Args {
   plan: boolean;
   json: boolean;
   timings: boolean;
+  simulate: boolean;
   help: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, help: false };
+  const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, simulate: true, help: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let inline: string | undefined;
@@ -98,6 +100,7 @@ function parseArgs(argv: readonly string[]): Args {
       case '--no-plan': args.plan = false; break;
       case '--json': args.json = true; break;
       case '--timings': args.timings = true; break;
+      case '--no-simulate': args.simulate = false; break;
       case '--namespace': args.namespace = value(); break;
       case '--unknown-kinds': {
         const v = value();
@@ -170,7 +173,7 @@ export async function main(argv: readonly string[], cli: VerifyCliOptions = {}):
 
   let simulation: SimulationReport | undefined;
   let simulationSkipped = false;
-  if (cli.simulate) {
+  if (cli.simulate && args.simulate) {
     if (hasErrors(problems)) simulationSkipped = true;
     else {
       simulation = await cli.simulate({ objects: loaded.objects, sources: loaded.sources, plans: result.plans, problems });

@@ -81,4 +81,11 @@ describe('the packed library in a fresh cdk8s app', () => {
     expect(script).toBe(readFileSync(join(root, 'assets', 'coordinate.sh'), 'utf8'));
     expect(jobs[0].spec.template.spec.containers[0].env).toContainEqual({ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'warehouse', key: 'token' } } });
   }, 120_000);
+
+  test('the package\'s verify command checks and dry-runs the app\'s YAML', () => {
+    const out = run(join(appDir, 'node_modules', '.bin', 'cdk8s-mlops'), ['verify', 'dist', '--external', 'secret/warehouse'], appDir);
+    expect(out).toContain('pipeline demo (namespace team-a): 2 steps');
+    expect(out).toContain('dry run of demo: all 2 steps completed');
+    expect(out).toContain('0 errors, 0 warnings in 8 objects from 1 file');
+  }, 60_000);
 });
