@@ -47,6 +47,8 @@ export interface PipelinePlan {
   readonly criticalPath: readonly string[];
   /** Name of the coordinator Job, when there is one. */
   readonly coordinator?: string;
+  /** The coordinator's cap on steps running at once (`MLOPS_MAX_PARALLEL`); 0 when uncapped. */
+  readonly maxParallel: number;
   /** Dependency cycles (each as steps in flow order); when present, order, levels and critical path are empty. */
   readonly cycles: readonly (readonly string[])[];
 }
@@ -72,6 +74,7 @@ function planOf(p: PipelineObjects, set: ObjectSet): PipelinePlan {
     pipeline: p.name,
     namespace: p.namespace,
     coordinator: p.coordinators[0]?.name,
+    maxParallel: maxParallelOf(p.coordinators[0]),
   };
   const stepOf = (name: string, level: number): PlanStep => {
     const sj = p.steps.get(name)!;
@@ -146,6 +149,29 @@ function extendedResources(job: ObjectInfo, pod: PodTemplate | undefined): { par
   return { parallelism, resources };
 }
 
+function maxParallelOf(coordinator: ObjectInfo | undefined): number {
+  const containers = asRecord(asRecord(asRecord(asRecord(coordinator?.obj.spec)?.template)?.spec))?.containers;
+  const env = Array.isArray(containers) ? asRecord(containers[0])?.env : undefined;
+  const entry = Array.isArray(env) ? env.map(asRecord).find((e) => e?.name === 'MLOPS_MAX_PARALLEL') : undefined;
+  const n = Number(entry?.value);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * The extended resources one level holds when its steps run side by side: all of them, or
+ * under a cap the `cap` hungriest. Steps of adjacent levels can also overlap, so this is
+ * what the cluster must offer at least for the run not to queue on GPUs.
+ */
+function peakOf(plan: PipelinePlan): number {
+  return plan.levels.reduce((peak, level) => {
+    const totals = level.steps
+      .map((name) => Object.values(plan.steps.find((s) => s.step === name)!.resources).reduce((a, b) => a + b, 0))
+      .sort((a, b) => b - a);
+    const running = plan.maxParallel > 0 ? totals.slice(0, plan.maxParallel) : totals;
+    return Math.max(peak, running.reduce((a, b) => a + b, 0));
+  }, 0);
+}
+
 function showResources(res: Readonly<Record<string, number>>): string {
   const parts = Object.keys(res).sort(byString).map((k) => `${k}: ${res[k]}`);
   return parts.length ? parts.join(', ') : 'no GPUs';
@@ -175,7 +201,10 @@ export function renderPlan(plan: PipelinePlan): string {
     }
   }
   lines.push(`  critical path (${plan.criticalPath.length} step${plan.criticalPath.length === 1 ? '' : 's'}): ${plan.criticalPath.join(' => ')}`);
-  const peak = plan.levels.reduce((m, l) => Math.max(m, l.gpus), 0);
-  if (peak > 0) lines.push(`  peak extended resources in one level: ${peak}`);
+  const peak = peakOf(plan);
+  if (peak > 0) {
+    const cap = plan.maxParallel > 0 ? ` (at most ${plan.maxParallel} step${plan.maxParallel === 1 ? '' : 's'} run at once)` : '';
+    lines.push(`  peak extended resources of one level running side by side: ${peak}${cap}`);
+  }
   return lines.join('\n') + '\n';
 }

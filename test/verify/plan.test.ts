@@ -98,7 +98,7 @@ describe('plan', () => {
       '  level 3: evaluate (nvidia.com/gpu: 1)',
       '    evaluate  churn-evaluate-0a1b2c3d  after train, nvidia.com/gpu: 1',
       '  critical path (4 steps): ingest => features => train => evaluate',
-      '  peak extended resources in one level: 4',
+      '  peak extended resources of one level running side by side: 4',
       '',
     ].join('\n'));
   });
