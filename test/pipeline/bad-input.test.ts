@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ContainerStep, Dataset, Gpu, Pipeline } from '../../src';
@@ -149,5 +149,15 @@ describe('bad input fails synthesis with a precise error and writes nothing', ()
   test('fails on maxParallel below 1', () => {
     expectFailure((app) => new Pipeline(app, 'p', { maxParallel: 0 }),
       '[p] \'maxParallel\' must be a whole number of at least 1, got 0');
+  });
+});
+
+describe('settings that would break the run at run time', () => {
+  test('fails on a TTL too short for the coordinator to see a Job complete', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p', { ttlAfterFinished: Duration.seconds(30) });
+      new ContainerStep(p, 's', { image });
+    }, `${VALIDATION}[p] 'ttlAfterFinished' is 30s, shorter than 60s: a step Job deleted before the coordinator has seen it `
+      + 'complete leaves its downstream steps waiting until the run deadline; set it to at least 60s (12 poll intervals, covering a coordinator restart)');
   });
 });

@@ -13,6 +13,10 @@ import { planPipeline, PlannedStep, stepJobName } from './plan';
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
 export const DEFAULT_COORDINATOR_IMAGE = 'registry.k8s.io/kubectl:v1.30.0';
 
+/** The shortest TTL that outlives a coordinator restart, whatever the poll interval. */
+const MIN_TTL_SECONDS = 60;
+const MIN_TTL_POLLS = 12;
+
 /** Props of the plain backend. */
 export interface PlainBackendProps {
   /**
@@ -95,6 +99,16 @@ export class PlainBackend implements IPipelineBackend {
             + `${example.length} characters, more than ${MAX_NAME_LENGTH}; shorten the pipeline or step id by ${example.length - MAX_NAME_LENGTH}`,
         });
       }
+    }
+    const ttl = this.pipeline!.ttlAfterFinished?.toSeconds();
+    const minTtl = Math.max(MIN_TTL_SECONDS, MIN_TTL_POLLS * this.pollInterval.toSeconds());
+    if (ttl !== undefined && ttl < minTtl) {
+      problems.push({
+        construct: this.pipeline!,
+        message: `'ttlAfterFinished' is ${ttl}s, shorter than ${minTtl}s: a step Job deleted before the coordinator `
+          + 'has seen it complete leaves its downstream steps waiting until the run deadline; set it to at least '
+          + `${minTtl}s (${MIN_TTL_POLLS} poll intervals, covering a coordinator restart)`,
+      });
     }
     const coordinatorName = `${pipelineName}-coordinator-12345678`;
     if (coordinatorName.length > MAX_NAME_LENGTH) {
