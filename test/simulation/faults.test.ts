@@ -45,10 +45,10 @@ describe('the run survives the faults a real cluster has', () => {
 
   test('upstream Jobs deleted by TTL while downstream waits: the ledger still counts them complete', async () => {
     const steps = dag('features->train slow-join->train');
-    const r = await simulate(synthPipeline({ steps, ttlSeconds: 30 }), { steps: { features: { durations: [10] }, 'slow-join': { durations: [100] } } });
+    const r = await simulate(synthPipeline({ steps, ttlSeconds: 120 }), { steps: { features: { durations: [10] }, 'slow-join': { durations: [300] } } });
     expectClean(r);
     const { features, train } = r.steps;
-    expect(features.deletedAt).toBe(40);
+    expect(features.deletedAt).toBe(130);
     expect(train.releasedAt!).toBeGreaterThan(features.deletedAt!);
     expect(train.outcome).toBe('complete');
     expect(r.ledger?.split(',')).toContain('features');
@@ -57,7 +57,7 @@ describe('the run survives the faults a real cluster has', () => {
 
   test('a re-apply after TTL re-creates the deleted Job; the ledger keeps it from running a second time', async () => {
     const steps = dag('features->train slow-join->train');
-    const r = await simulate(synthPipeline({ steps, ttlSeconds: 30 }), { steps: { features: { durations: [10] }, 'slow-join': { durations: [100] } }, faults: { reapplyAt: [60] } });
+    const r = await simulate(synthPipeline({ steps, ttlSeconds: 120 }), { steps: { features: { durations: [10] }, 'slow-join': { durations: [300] } }, faults: { reapplyAt: [200] } });
     expectClean(r);
     const { features, train } = r.steps;
     expect(features.instances).toBe(2);
