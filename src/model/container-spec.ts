@@ -67,6 +67,8 @@ export interface StepSpec {
   /** How many copies may run at once. */
   readonly fanOutParallelism: number;
   readonly serviceAccount?: IServiceAccount;
+  /** Registry credentials for the image. */
+  readonly imagePullSecrets: ISecret[];
   readonly automountServiceAccountToken: boolean;
   readonly security: Required<StepSecurity>;
   /** Artifacts this step reads, by input name. */

@@ -1,5 +1,5 @@
 import { Chart, Duration } from 'cdk8s';
-import type { ContainerResources, EnvValue, IServiceAccount, k8s } from 'cdk8s-plus-27';
+import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import { GraphProblem, PipelineGraph } from './graph';
@@ -42,6 +42,11 @@ export interface StepDefaults {
    */
   readonly serviceAccount?: IServiceAccount;
   /**
+   * Secrets holding registry credentials, for private images; merged with the step's own.
+   * @default - none: images are pulled with the namespace default service account's credentials
+   */
+  readonly imagePullSecrets?: ISecret[];
+  /**
    * Retries of steps that set none.
    * @default 0 - a failed pod fails the step; evictions and preemptions never count
    */
@@ -57,7 +62,7 @@ export interface PipelineProps {
    */
   readonly namespace?: string;
   /**
-   * Extra labels on every object.
+   * Extra labels on every object and every step's pods (e.g. team or cost center).
    * @default - only the app.kubernetes.io/* and mlops.cdk8s.io/* labels
    */
   readonly labels?: Record<string, string>;
@@ -127,6 +132,8 @@ export class Pipeline extends Chart {
   /** The pipeline's name: its construct id. Every object name starts with it. */
   public readonly pipelineName: string;
   public readonly namespace: string;
+  /** The extra labels given in props, which step pods carry too. */
+  public readonly extraLabels: Record<string, string>;
   public readonly runId?: string;
   public readonly workspace: Workspace;
   public readonly defaults: StepDefaults;
@@ -167,6 +174,7 @@ export class Pipeline extends Chart {
     }
     this.pipelineName = id;
     this.namespace = namespace;
+    this.extraLabels = { ...props.labels };
     this.runId = props.runId;
     this.workspace = props.workspace ?? Workspace.claim();
     this.defaults = props.defaults ?? {};

@@ -1,5 +1,5 @@
 import type { Duration } from 'cdk8s';
-import type { ContainerResources, EnvValue, IServiceAccount, k8s } from 'cdk8s-plus-27';
+import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { Artifact, ArtifactType, OutputsOf } from '../model/artifact';
 import type { SecretVolume, StepSecurity, StepSpec } from '../model/container-spec';
@@ -82,6 +82,11 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * @default - the pipeline's `defaults.serviceAccount`, else the namespace's default
    */
   readonly serviceAccount?: IServiceAccount;
+  /**
+   * Secrets holding registry credentials for a private image, added to the pipeline's.
+   * @default - the pipeline's `defaults.imagePullSecrets`
+   */
+  readonly imagePullSecrets?: ISecret[];
   /**
    * Mount the service account token, for steps that call the Kubernetes API.
    * @default false - a step cannot talk to the API server unless it asks
@@ -189,6 +194,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
       fanOut: p.fanOut ?? 1,
       fanOutParallelism: p.fanOutParallelism ?? p.fanOut ?? 1,
       serviceAccount: p.serviceAccount ?? defaults.serviceAccount,
+      imagePullSecrets: [...(defaults.imagePullSecrets ?? []), ...(p.imagePullSecrets ?? [])],
       automountServiceAccountToken: p.automountServiceAccountToken ?? false,
       security: {
         user: p.security?.user ?? 1000,

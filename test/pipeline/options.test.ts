@@ -114,4 +114,21 @@ describe('step and pipeline options', () => {
     expect(coordinator.spec.template.spec.containers[0].image).toBe('mirror.local/kubectl:v1.30.0');
     expect(coordinator.spec.ttlSecondsAfterFinished).toBe(3600);
   });
+
+  test('private images: pull secrets from the defaults and the step reach the pod, by name, once each', () => {
+    const app = Testing.app();
+    const pipeline = new Pipeline(app, 'p', { labels: { team: 'fraud' } });
+    const registry = Secret.fromSecretName(pipeline, 'Registry', 'ghcr-pull');
+    const mirror = Secret.fromSecretName(pipeline, 'Mirror', 'mirror-pull');
+    const withDefaults = new Pipeline(app, 'q', { defaults: { imagePullSecrets: [registry] } });
+    new ContainerStep(withDefaults, 's', { image: 'ghcr.io/acme/x:1', imagePullSecrets: [mirror, registry] });
+    new ContainerStep(pipeline, 's', { image: 'busybox:1.36' });
+    const job = stepJobs(Testing.synth(withDefaults)).s;
+    expect(job.spec.template.spec.imagePullSecrets).toEqual([{ name: 'ghcr-pull' }, { name: 'mirror-pull' }]);
+    expect(job.metadata.annotations['mlops.cdk8s.io/external-refs']).toBe('secret/ghcr-pull,secret/mirror-pull');
+    // The pipeline's own labels land on its pods too, for cost attribution.
+    const plain = stepJobs(Testing.synth(pipeline)).s;
+    expect(plain.spec.template.metadata.labels).toEqual({ 'team': 'fraud', 'mlops.cdk8s.io/pipeline': 'p', 'mlops.cdk8s.io/step': 's' });
+    expect(plain.spec.template.spec.imagePullSecrets).toBeUndefined();
+  });
 });

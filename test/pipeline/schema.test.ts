@@ -19,6 +19,7 @@ function kitchenSink(app: App) {
     backend: new PlainBackend({ pollInterval: Duration.seconds(3) }),
   });
   const token = Secret.fromSecretName(pipeline, 'Token', 'warehouse-token');
+  const registry = Secret.fromSecretName(pipeline, 'Registry', 'ghcr-pull');
   const sa = new ServiceAccount(pipeline, 'Deployer', { metadata: { name: 'sink-deployer' } });
   const a = new ContainerStep(pipeline, 'a', {
     command: ['python', '-c'], args: ['print(1)'],
@@ -26,6 +27,7 @@ function kitchenSink(app: App) {
     secretVolumes: [{ secret: token, mountPath: '/var/run/token' }],
     resources: { ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } },
     outputs: { rows: Dataset },
+    imagePullSecrets: [registry],
   });
   const sweep = new ContainerStep(pipeline, 'sweep', {
     inputs: { rows: a.outputs.rows }, outputs: { model: Model },

@@ -43,6 +43,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       ttlSecondsAfterFinished: ttl,
+      labels: pipeline.extraLabels,
     });
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     const hash = shortHash({

@@ -18,6 +18,8 @@ export interface StepJobContext {
   /** Image with `mkdir`, used to create output directories before the step starts. */
   readonly utilityImage: string;
   readonly ttlSecondsAfterFinished?: number;
+  /** The pipeline's extra labels, for the pods too. */
+  readonly labels: Record<string, string>;
 }
 
 /** The directory of one artifact inside the workspace. */
@@ -66,7 +68,8 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     requests[spec.gpu.resourceName] = String(spec.gpu.count);
   }
 
-  const podLabels = { [LABEL_PIPELINE]: ctx.pipelineName, [LABEL_STEP]: ctx.stepName };
+  const podLabels = { ...ctx.labels, [LABEL_PIPELINE]: ctx.pipelineName, [LABEL_STEP]: ctx.stepName };
+  const pullSecrets = [...new Set(spec.imagePullSecrets.map((s) => s.name))];
   const container = {
     name: 'main',
     image: spec.image,
@@ -105,6 +108,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
         restartPolicy: 'Never',
         automountServiceAccountToken: spec.automountServiceAccountToken,
         serviceAccountName: spec.serviceAccount?.name,
+        imagePullSecrets: pullSecrets.length > 0 ? pullSecrets.map((name) => ({ name })) : undefined,
         enableServiceLinks: false,
         securityContext: podSecurityContext(spec.security),
         nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
@@ -125,6 +129,7 @@ export function referencedSecrets(spec: StepSpec): string[] {
     if (ref) names.add(ref);
   }
   for (const v of spec.secretVolumes) names.add(v.secret.name);
+  for (const s of spec.imagePullSecrets) names.add(s.name);
   return [...names].sort();
 }
 
