@@ -1,4 +1,4 @@
-import { Duration, Size, Testing } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { ContainerStep, Dataset, Gpu, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
 import { envOf, findOne, stepJobs } from '../support/synth';
@@ -130,5 +130,15 @@ describe('step and pipeline options', () => {
     const plain = stepJobs(Testing.synth(pipeline)).s;
     expect(plain.spec.template.metadata.labels).toEqual({ 'team': 'fraud', 'mlops.cdk8s.io/pipeline': 'p', 'mlops.cdk8s.io/step': 's' });
     expect(plain.spec.template.spec.imagePullSecrets).toBeUndefined();
+  });
+
+  test('the step\'s Job is its default child, the escape hatch for fields the library does not cover', () => {
+    const app = Testing.app();
+    const pipeline = new Pipeline(app, 'p');
+    const step = new ContainerStep(pipeline, 's', { image: 'busybox:1.36' });
+    ApiObject.of(step).addJsonPatch(JsonPatch.add('/spec/template/spec/priorityClassName', 'batch-low'));
+    const job = stepJobs(Testing.synth(pipeline)).s;
+    expect(job.spec.template.spec.priorityClassName).toBe('batch-low');
+    expect(ApiObject.of(step).name).toBe(job.metadata.name);
   });
 });
