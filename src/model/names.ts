@@ -35,3 +35,23 @@ function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why `key: value` cannot be a Kubernetes label, or undefined when it can. */
+export function labelProblem(key: string, value: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = key.slice(slash + 1);
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    return `label key '${key}' has an invalid prefix; use a DNS subdomain such as 'example.com/'`;
+  }
+  if (name.length > MAX_NAME_LENGTH || !LABEL_NAME.test(name)) {
+    return `label key '${key}' is invalid; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+  }
+  if (value.length > MAX_NAME_LENGTH || (value !== '' && !LABEL_NAME.test(value))) {
+    return `label value '${value}' of '${key}' is invalid; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+  }
+  return undefined;
+}

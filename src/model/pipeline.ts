@@ -3,7 +3,7 @@ import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from
 import { Construct, IConstruct } from 'constructs';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import { GraphProblem, PipelineGraph } from './graph';
-import { dnsLabelProblem } from './names';
+import { dnsLabelProblem, labelProblem } from './names';
 import type { Step } from './step';
 import { Workspace } from './workspace';
 
@@ -168,6 +168,10 @@ export class Pipeline extends Chart {
     if (nsProblem) fail(`namespace '${namespace}' is not a valid name: ${nsProblem}`);
     if (props.runId !== undefined && dnsLabelProblem(props.runId)) {
       fail(`runId '${props.runId}' is not a valid label value: ${dnsLabelProblem(props.runId)}`);
+    }
+    for (const [key, value] of Object.entries(props.labels ?? {})) {
+      const problem = labelProblem(key, value);
+      if (problem) fail(problem);
     }
     if (props.maxParallel !== undefined && (!Number.isInteger(props.maxParallel) || props.maxParallel < 1)) {
       fail(`'maxParallel' must be a whole number of at least 1, got ${props.maxParallel}`);

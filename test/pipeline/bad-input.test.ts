@@ -146,6 +146,16 @@ describe('bad input fails synthesis with a precise error and writes nothing', ()
       `${VALIDATION}[empty] pipeline has no steps; add one, e.g. new ContainerStep(pipeline, 'train', { image })`);
   });
 
+  test('fails on a label value Kubernetes would refuse', () => {
+    expectFailure((app) => new Pipeline(app, 'p', { labels: { 'cost-center': 'ML Platform' } }),
+      '[p] label value \'ML Platform\' of \'cost-center\' is invalid; use at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit');
+  });
+
+  test('fails on a label key with an invalid prefix', () => {
+    expectFailure((app) => new Pipeline(app, 'p', { labels: { 'Acme.com/team': 'ml' } }),
+      '[p] label key \'Acme.com/team\' has an invalid prefix; use a DNS subdomain such as \'example.com/\'');
+  });
+
   test('fails on maxParallel below 1', () => {
     expectFailure((app) => new Pipeline(app, 'p', { maxParallel: 0 }),
       '[p] \'maxParallel\' must be a whole number of at least 1, got 0');
