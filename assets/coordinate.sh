@@ -105,7 +105,8 @@ say "coordinating pipeline $pipeline in namespace $ns: ${#lines[@]} steps, poll 
 
 while :; do
   # One list call per poll, however many steps wait: the API load stays flat with fan-out.
-  if ! jobs=$(kubectl get jobs -n "$ns" -l "mlops.cdk8s.io/pipeline=$pipeline" -o json </dev/null); then
+  # --chunk-size=0: kubectl would otherwise page the list in requests of 500 Jobs.
+  if ! jobs=$(kubectl get jobs -n "$ns" -l "mlops.cdk8s.io/pipeline=$pipeline" --chunk-size=0 -o json </dev/null); then
     say "warning: listing the pipeline's Jobs failed; trying again in ${poll}s"
     sleep "$poll"
     continue

@@ -31,7 +31,9 @@ describe('the churn example', () => {
   test('hands each consumer the producer\'s artifact location', () => {
     const container = (step: string) => jobs[step].spec.template.spec.containers[0];
     const ingestOut = envOf(container('ingest')).MLOPS_OUTPUT_RAW;
-    expect(ingestOut).toBe('/mnt/workspace/churn/latest/ingest/raw');
+    // <mount>/<pipeline>/<step>-<the step's hash, the one its Job name ends with>/<artifact>
+    const hashOf = (step: string) => jobs[step].metadata.name.split('-').pop();
+    expect(ingestOut).toBe(`/mnt/workspace/churn/ingest-${hashOf('ingest')}/raw`);
     expect(envOf(container('features')).MLOPS_INPUT_RAW).toBe(ingestOut);
     expect(envOf(container('profile')).MLOPS_INPUT_RAW).toBe(ingestOut);
     expect(envOf(container('evaluate'))).toMatchObject({
@@ -40,7 +42,7 @@ describe('the churn example', () => {
       MLOPS_INPUT_PROFILE: envOf(container('profile')).MLOPS_OUTPUT_PROFILE,
     });
     // The init container creates exactly the step's output directories.
-    expect(jobs.train.spec.template.spec.initContainers[0].command).toEqual(['mkdir', '-p', '/mnt/workspace/churn/latest/train/model']);
+    expect(jobs.train.spec.template.spec.initContainers[0].command).toEqual(['mkdir', '-p', `/mnt/workspace/churn/train-${hashOf('train')}/model`]);
     const mount = container('train').volumeMounts.find((m: any) => m.name === 'workspace');
     expect(mount.mountPath).toBe('/mnt/workspace');
     const claim = jobs.train.spec.template.spec.volumes.find((v: any) => v.name === 'workspace').persistentVolumeClaim.claimName;

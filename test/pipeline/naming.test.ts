@@ -1,4 +1,4 @@
-import { App, Testing } from 'cdk8s';
+import { App, Duration, Testing } from 'cdk8s';
 import { ContainerStep, Dataset, Model, Pipeline } from '../../src';
 import { addExamples } from '../../examples/app';
 import { stepJobs, synth } from '../support/synth';
@@ -40,16 +40,22 @@ describe('names and determinism', () => {
     expect(after.evaluate).not.toBe(before.evaluate);
   });
 
-  test('a run id forces new Jobs for every step and separates the artifacts', () => {
+  test('a run id forces new Jobs for every step and gives each run its own artifact directories', () => {
     const plain = names({});
     const run1 = names({ runId: 'r1' });
     const run2 = names({ runId: 'r2' });
     for (const step of ['prep', 'train', 'evaluate']) {
       expect(new Set([plain[step], run1[step], run2[step]]).size).toBe(3);
     }
-    const jobs = stepJobs(synth((app) => chain(app, { runId: 'r1' })).objects);
-    const env = jobs.train.spec.template.spec.containers[0].env;
-    expect(env.find((e: any) => e.name === 'MLOPS_INPUT_DATA').value).toBe('/mnt/workspace/chain/r1/prep/data');
+    const inputOf = (runId?: string) => {
+      const jobs = stepJobs(synth((app) => chain(app, { runId })).objects);
+      const env = jobs.train.spec.template.spec.containers[0].env;
+      return { path: env.find((e: any) => e.name === 'MLOPS_INPUT_DATA').value, producer: jobs.prep.metadata.name };
+    };
+    const r1 = inputOf('r1');
+    expect(r1.path).toBe(`/mnt/workspace/chain/prep-${r1.producer.split('-').pop()}/data`);
+    expect(inputOf('r2').path).not.toBe(r1.path);
+    expect(inputOf().path).not.toBe(r1.path);
   });
 
   test('steps inside a reusable construct are named by their path below the pipeline', () => {
@@ -61,5 +67,19 @@ describe('names and determinism', () => {
     const step = Testing.synth(pipeline).find((o) => o.metadata.labels?.['mlops.cdk8s.io/step']);
     expect(step.metadata.labels['mlops.cdk8s.io/step']).toBe('tuning-fit');
     expect(step.metadata.name).toMatch(/^p-tuning-fit-[0-9a-f]{8}$/);
+  });
+
+  test('changing the TTL, a mutable field, renames no Job and so re-runs nothing', () => {
+    const jobNames = (ttl?: Duration) => {
+      const app = Testing.app();
+      const p = new Pipeline(app, 'p', { ttlAfterFinished: ttl, defaults: { image: 'busybox:1.36' } });
+      new ContainerStep(p, 'a');
+      return Object.values(stepJobs(Testing.synth(p))).map((j) => [j.metadata.name, j.spec.ttlSecondsAfterFinished]);
+    };
+    const [[name1, ttl1]] = jobNames(Duration.hours(1));
+    const [[name2, ttl2]] = jobNames(Duration.days(2));
+    const [[name3, ttl3]] = jobNames();
+    expect(new Set([name1, name2, name3]).size).toBe(1);
+    expect([ttl1, ttl2, ttl3]).toEqual([3600, 172800, undefined]);
   });
 });

@@ -1,4 +1,6 @@
+import { Testing } from 'cdk8s';
 import { churnPipeline } from '../../examples/churn/pipeline';
+import { ContainerStep, Pipeline } from '../../src';
 import { findOne, stepJobs, synth } from '../support/synth';
 
 describe('coordinator RBAC', () => {
@@ -34,7 +36,7 @@ describe('coordinator RBAC', () => {
   test('the coordinator runs the mounted script with its settings', () => {
     const pod = coordinatorJob.spec.template.spec;
     const container = pod.containers[0];
-    expect(container.image).toBe('registry.k8s.io/kubectl:v1.30.0');
+    expect(container.image).toBe('registry.k8s.io/kubectl:v1.28.15');
     expect(container.command).toEqual(['/bin/bash', '/etc/mlops/coordinate.sh']);
     const configMap = findOne(objects, 'ConfigMap');
     expect(pod.volumes.find((v: any) => v.name === 'script').configMap.name).toBe(configMap.metadata.name);
@@ -54,5 +56,37 @@ describe('coordinator RBAC', () => {
     expect(coordinatorJob.spec.activeDeadlineSeconds).toBeGreaterThan(6 * 3600);
     expect(coordinatorJob.spec.podFailurePolicy.rules[0]).toEqual(
       { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3] } });
+  });
+
+  test('Role and binding are versioned with the coordinator, so a changed pipeline adds grants instead of replacing them', () => {
+    const role = findOne(objects, 'Role');
+    expect(role.metadata.name).toBe(coordinatorJob.metadata.name);
+    const version = (image: string) => {
+      const app = Testing.app();
+      const p = new Pipeline(app, 'p');
+      new ContainerStep(p, 'a', { image });
+      const out = Testing.synth(p);
+      return { role: findOne(out, 'Role'), binding: findOne(out, 'RoleBinding'), sa: findOne(out, 'ServiceAccount') };
+    };
+    const v1 = version('busybox:1.36');
+    const v2 = version('busybox:1.37');
+    expect(v2.role.metadata.name).not.toBe(v1.role.metadata.name);
+    expect(v2.binding.metadata.name).not.toBe(v1.binding.metadata.name);
+    expect(v1.binding.roleRef.name).toBe(v1.role.metadata.name);
+    // One service account for every version: both bindings grant to it.
+    expect(v2.sa.metadata.name).toBe(v1.sa.metadata.name);
+    expect(v1.role.rules[1].resourceNames).not.toEqual(v2.role.rules[1].resourceNames);
+  });
+
+  test('the coordinator\'s memory limit grows with the number of Jobs it lists', () => {
+    const limitFor = (steps: number) => {
+      const app = Testing.app();
+      const p = new Pipeline(app, 'p', { defaults: { image: 'busybox:1.36' } });
+      for (let i = 0; i < steps; i++) new ContainerStep(p, `s${i}`);
+      const job = Testing.synth(p).find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator');
+      return job.spec.template.spec.containers[0].resources.limits.memory;
+    };
+    expect(limitFor(3)).toBe('256Mi');
+    expect(limitFor(2400)).toBe('300Mi');
   });
 });

@@ -43,6 +43,15 @@ describe('the coordinator orders steps by their upstream Jobs', () => {
     expect(idle.every((p) => p.list + p.patch + p.other === 1)).toBe(true);
   });
 
+  test('more Jobs than kubectl\'s page size are still listed in one request per poll', async () => {
+    const ids = Array.from({ length: 510 }, (_, i) => `t${i}`);
+    const r = await simulate(synthPipeline({ steps: dag(ids.map((id) => `prep->${id}`).join(' ')) }), { defaultDuration: 30 });
+    expectClean(r);
+    expect(Object.values(r.steps).filter((s) => s.outcome === 'complete')).toHaveLength(511);
+    // kubectl pages lists by 500 unless told --chunk-size=0; the simulator counts pages.
+    expect(r.polls.every((p) => p.list === 1)).toBe(true);
+  }, 60_000);
+
   test('makespan is the critical path plus at most one poll interval per level', async () => {
     const steps = dag('ingest->clean->features->train->evaluate->deploy ingest->stats->features clean->report train->report');
     const seconds: Record<string, number> = { ingest: 13, clean: 27, stats: 41, features: 8, train: 66, evaluate: 19, deploy: 5, report: 31 };

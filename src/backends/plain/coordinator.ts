@@ -65,20 +65,23 @@ export class Coordinator extends Construct {
       // Only the coordinator pod mounts the token, and it opts in itself.
       automountServiceAccountToken: false,
     });
-    new ApiObject(this, 'Role', {
+    // Role and binding are versioned like the Job: applying a changed pipeline mid-run adds
+    // the new coordinator's grants and leaves the old coordinator's in place, so the old run
+    // can still patch its own Jobs and finish.
+    const versionedName = () => this.versionedName();
+    lazilyNamedObject(this, 'Role', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
-      metadata: { name, labels },
+      metadata: { labels },
       rules: Lazy.any({ produce: () => this.rules() }),
-    });
-    new ApiObject(this, 'RoleBinding', {
+    }, versionedName);
+    lazilyNamedObject(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      metadata: { labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: Lazy.any({ produce: versionedName }) },
       subjects: [{ kind: 'ServiceAccount', name, namespace: pipeline.namespace }],
-    });
-    const versionedName = () => this.versionedName();
+    }, versionedName);
     const configMap = lazilyNamedObject(this, 'Script', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -106,6 +109,14 @@ export class Coordinator extends Construct {
       ttl: this.pipeline.ttlAfterFinished?.toSeconds(),
     });
     return `${this.pipeline.pipelineName}-coordinator-${hash}`;
+  }
+
+  /**
+   * kubectl and jq both hold the whole Job list (a few KiB per Job) in memory at once, so
+   * the limit grows with the pipeline: 256Mi up to 2048 steps, then 128Ki per step.
+   */
+  private memoryLimitMi(): number {
+    return Math.max(256, Math.ceil(this.props.plan().length / 8));
   }
 
   private rules(): unknown[] {
@@ -139,7 +150,7 @@ export class Coordinator extends Construct {
         ],
       },
       template: {
-        metadata: { labels: { [LABEL_PIPELINE]: this.pipeline.pipelineName, ...labels } },
+        metadata: { labels: { ...this.pipeline.extraLabels, [LABEL_PIPELINE]: this.pipeline.pipelineName, ...labels } },
         spec: {
           serviceAccountName,
           automountServiceAccountToken: true,
@@ -155,7 +166,7 @@ export class Coordinator extends Construct {
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
             ],
-            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },
             securityContext: containerSecurityContext(COORDINATOR_SECURITY),
             volumeMounts: [
               { name: 'script', mountPath: '/etc/mlops', readOnly: true },

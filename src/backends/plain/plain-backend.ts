@@ -11,7 +11,7 @@ import { ANNOTATION_DEPENDS_ON, ANNOTATION_EXTERNAL_REFS, LABEL_STEP } from './l
 import { planPipeline, PlannedStep, stepJobName } from './plan';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
-export const DEFAULT_COORDINATOR_IMAGE = 'registry.k8s.io/kubectl:v1.30.0';
+export const DEFAULT_COORDINATOR_IMAGE = 'registry.k8s.io/kubectl:v1.28.15';
 
 /** The shortest TTL that outlives a coordinator restart, whatever the poll interval. */
 const MIN_TTL_SECONDS = 60;
@@ -23,7 +23,8 @@ export interface PlainBackendProps {
    * Image of the coordinator and of the small init container that creates output
    * directories. Needs bash, jq, coreutils and kubectl; pin a digest or mirror it for
    * air-gapped clusters.
-   * @default 'registry.k8s.io/kubectl:v1.30.0'
+   * @default 'registry.k8s.io/kubectl:v1.28.15' - the last 1.28 patch: within kubectl's
+   * one-minor version skew of Kubernetes 1.27 to 1.29
    */
   readonly coordinatorImage?: string;
   /**

@@ -2,7 +2,10 @@ import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
-import { referencedSecrets, renderStepJobSpec } from './step-job';
+import { referencedSecrets, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
+
+/** Stands for a step's own directory until its hash is known. */
+const OWN_DIR = '@@step-dir@@';
 
 /** One step as the plain backend renders it. */
 export interface PlannedStep {
@@ -36,13 +39,15 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   for (const step of graph.topologicalOrder()) {
     const spec = step.spec();
+    // The step's own directory contains its hash, which covers the spec: render with a
+    // placeholder, hash, then put the real directory in.
     const jobSpec = renderStepJobSpec(spec, {
       pipelineName: pipeline.pipelineName,
       stepName: step.stepName,
-      runKey: pipeline.runId ?? 'latest',
+      stepDir: OWN_DIR,
+      stepDirOf: (producer) => stepDirectory(pipeline.pipelineName, producer.stepName, planned.get(producer)!.hash),
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
-      ttlSecondsAfterFinished: ttl,
       labels: pipeline.extraLabels,
     });
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
@@ -52,6 +57,10 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       runId: pipeline.runId,
       upstream: upstream.map((u) => u.hash).sort(),
     });
+    setStepDirectory(jobSpec, OWN_DIR, stepDirectory(pipeline.pipelineName, step.stepName, hash));
+    // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
+    // it does not re-run the pipeline.
+    if (ttl !== undefined) jobSpec.ttlSecondsAfterFinished = ttl;
     planned.set(step, {
       step,
       jobName: stepJobName(pipeline.pipelineName, step.stepName, hash),

@@ -1,5 +1,6 @@
 import type { EnvValue } from 'cdk8s-plus-27';
 import type { StepSpec } from '../../model/container-spec';
+import type { Step } from '../../model/step';
 import { toQuantities } from '../../model/resources';
 import { LABEL_PIPELINE, LABEL_STEP } from './labels';
 import { containerSecurityContext, podSecurityContext } from './security';
@@ -11,20 +12,38 @@ export const WORKSPACE_MOUNT = '/mnt/workspace';
 export interface StepJobContext {
   readonly pipelineName: string;
   readonly stepName: string;
-  /** `<runId>` or `latest`: the directory that separates runs inside the workspace. */
-  readonly runKey: string;
+  /** This step's directory in the workspace; its outputs are subdirectories. */
+  readonly stepDir: string;
+  /** The directory of an upstream step, for its artifacts this step reads. */
+  readonly stepDirOf: (step: Step) => string;
   /** The workspace claim to mount, when the step reads or writes artifacts. */
   readonly workspaceClaim: string;
   /** Image with `mkdir`, used to create output directories before the step starts. */
   readonly utilityImage: string;
-  readonly ttlSecondsAfterFinished?: number;
   /** The pipeline's extra labels, for the pods too. */
   readonly labels: Record<string, string>;
 }
 
-/** The directory of one artifact inside the workspace. */
-export function artifactPath(ctx: Pick<StepJobContext, 'pipelineName' | 'runKey'>, stepName: string, artifact: string): string {
-  return `${WORKSPACE_MOUNT}/${ctx.pipelineName}/${ctx.runKey}/${stepName}/${artifact}`;
+/**
+ * A step's directory in the workspace: `<mount>/<pipeline>/<step>-<hash>`. The hash covers
+ * the run id and everything upstream, so a changed step (or run) never writes over, or reads,
+ * another version's files.
+ */
+export function stepDirectory(pipelineName: string, stepName: string, hash: string): string {
+  return `${WORKSPACE_MOUNT}/${pipelineName}/${stepName}-${hash}`;
+}
+
+/**
+ * Replaces the placeholder `stepDir` a spec was rendered with by the real directory,
+ * once the step's hash (which covers that spec) is known.
+ */
+export function setStepDirectory(jobSpec: Record<string, any>, placeholder: string, dir: string): void {
+  const pod = jobSpec.template.spec;
+  for (const e of pod.containers[0].env) {
+    if (typeof e.value === 'string' && e.value.startsWith(placeholder)) e.value = dir + e.value.slice(placeholder.length);
+  }
+  const init = pod.initContainers?.[0];
+  if (init) init.command = init.command.map((arg: string) => (arg.startsWith(placeholder) ? dir + arg.slice(placeholder.length) : arg));
 }
 
 /** `MLOPS_INPUT_` / `MLOPS_OUTPUT_` + the artifact name in upper case. */
@@ -38,14 +57,14 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
  */
 export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
   const usesWorkspace = Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0;
-  const outputDirs = Object.keys(spec.outputs).map((name) => artifactPath(ctx, ctx.stepName, name));
+  const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
   const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
   env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
   for (const [name, artifact] of Object.entries(spec.inputs)) {
-    env.push({ name: artifactEnvName('INPUT', name), value: artifactPath(ctx, artifact.producer.stepName, artifact.name) });
+    env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
   }
   for (const name of Object.keys(spec.outputs)) {
-    env.push({ name: artifactEnvName('OUTPUT', name), value: artifactPath(ctx, ctx.stepName, name) });
+    env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
   }
 
   const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
@@ -96,7 +115,6 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     suspend: true,
     backoffLimit: spec.retries,
     activeDeadlineSeconds: spec.timeout?.toSeconds(),
-    ttlSecondsAfterFinished: ctx.ttlSecondsAfterFinished,
     completionMode: indexed ? 'Indexed' : undefined,
     completions: indexed ? spec.fanOut : undefined,
     parallelism: indexed ? spec.fanOutParallelism : undefined,

@@ -35,6 +35,7 @@ const VALUE_FLAGS: Record<string, string | undefined> = {
   context: undefined,
   filename: 'f',
   'dry-run': undefined,
+  'chunk-size': undefined,
 };
 const BOOL_FLAGS: Record<string, string | undefined> = { 'all-namespaces': 'A', watch: 'w', local: undefined, 'ignore-not-found': undefined };
 
@@ -96,7 +97,10 @@ function get(ctx: KubectlContext, args: string[], flags: Flags, ns: string): Kub
     const selector = parseSelector(flag(flags, 'selector') ?? '');
     if ('error' in selector) return { ...fail(selector.error), request };
     const items = ctx.cluster.list(allNs ? undefined : ns, selector.match);
-    return { exitCode: 0, stdout: json({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } }), stderr: '', request };
+    // Like kubectl: one request per page of --chunk-size items (500 by default, 0 = no paging).
+    const chunk = Number(flag(flags, 'chunk-size') ?? 500);
+    const pages = chunk > 0 ? Math.max(1, Math.ceil(items.length / chunk)) : 1;
+    return { exitCode: 0, stdout: json({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } }), stderr: '', request: { ...request, pages } };
   }
   const found: unknown[] = [];
   let stderr = '';

@@ -186,7 +186,7 @@ function polls(calls: CallRecord[]): PollRecord[] {
     if (!p) by.set(key, (p = { run: call.run, poll: call.poll, at: call.at, list: 0, patch: 0, other: 0 }));
     if (call.tool !== 'kubectl') continue;
     const verb = call.request?.verb;
-    if (verb === 'list') p.list++;
+    if (verb === 'list') p.list += call.request?.pages ?? 1;
     else if (verb === 'patch') p.patch++;
     else p.other++;
   }

@@ -117,7 +117,14 @@ export interface CallRecord {
   readonly exitCode: number;
   readonly stderr: string;
   /** For kubectl: the API request it made, if it got that far. */
-  readonly request?: { readonly verb: string; readonly resource: string; readonly name?: string; readonly body?: unknown };
+  readonly request?: {
+    readonly verb: string;
+    readonly resource: string;
+    readonly name?: string;
+    readonly body?: unknown;
+    /** API requests a list took: kubectl pages lists by --chunk-size (500 unless 0). */
+    readonly pages?: number;
+  };
   readonly denied?: boolean;
   readonly injected?: boolean;
 }
