@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import { dnsLabelProblem } from './names';
 import type { Pipeline } from './pipeline';
 import type { Step } from './step';
 
@@ -26,6 +27,14 @@ export class PipelineGraph {
     const known = new Set(steps);
     const byName = new Map<string, Step>();
     for (const step of steps) {
+      const nameProblem = dnsLabelProblem(step.stepName);
+      if (nameProblem) {
+        this.problems.push({
+          construct: step,
+          message: `step name '${step.stepName}', made of the construct ids below the pipeline, is not a valid name: ${nameProblem}; `
+            + 'rename the enclosing constructs',
+        });
+      }
       const clash = byName.get(step.stepName);
       if (clash) {
         this.problems.push({

@@ -55,3 +55,27 @@ export function labelProblem(key: string, value: string): string | undefined {
   }
   return undefined;
 }
+
+/** Why `name` cannot name a Secret, ServiceAccount or claim (a DNS-1123 subdomain), or undefined. */
+export function dnsSubdomainProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return 'use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/**
+ * An image reference as container runtimes parse it: `[host[:port]/]path[:tag][@digest]`,
+ * with a lowercase path. A bad one leaves the pod in InvalidImageName, holding its node.
+ */
+const IMAGE_REFERENCE = new RegExp('^'
+  + '(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?'
+  + '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*'
+  + '(?::[\\w][\\w.-]{0,127})?'
+  + '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$');
+
+export function imageReferenceProblem(image: string): string | undefined {
+  return IMAGE_REFERENCE.test(image)
+    ? undefined
+    : `image '${image}' is not a valid image reference; use [registry/]repository[:tag][@sha256:digest] with a lowercase repository`;
+}

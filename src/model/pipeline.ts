@@ -3,6 +3,7 @@ import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from
 import { Construct, IConstruct } from 'constructs';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import { GraphProblem, PipelineGraph } from './graph';
+import { wholeSecondsProblem } from './durations';
 import { dnsLabelProblem, labelProblem } from './names';
 import type { Step } from './step';
 import { Workspace } from './workspace';
@@ -172,6 +173,9 @@ export class Pipeline extends Chart {
     for (const [key, value] of Object.entries(props.labels ?? {})) {
       const problem = labelProblem(key, value);
       if (problem) fail(problem);
+      if (RESERVED_LABELS.some((r) => key === r || (r.endsWith('/') && key.startsWith(r)))) {
+        fail(`label '${key}' is set by cdk8s-mlops (the coordinator finds its Jobs by it); choose another key`);
+      }
     }
     if (props.maxParallel !== undefined && (!Number.isInteger(props.maxParallel) || props.maxParallel < 1)) {
       fail(`'maxParallel' must be a whole number of at least 1, got ${props.maxParallel}`);
@@ -184,8 +188,11 @@ export class Pipeline extends Chart {
     this.defaults = props.defaults ?? {};
     this.maxParallel = props.maxParallel;
     this.runDeadline = props.runDeadline ?? Duration.hours(24);
-    if (this.runDeadline.toSeconds() < 1) fail('\'runDeadline\' must be at least 1 second');
+    const deadlineProblem = wholeSecondsProblem('runDeadline', this.runDeadline);
+    if (deadlineProblem) fail(deadlineProblem);
     this.ttlAfterFinished = props.ttlAfterFinished;
+    const ttlProblem = this.ttlAfterFinished && wholeSecondsProblem('ttlAfterFinished', this.ttlAfterFinished);
+    if (ttlProblem) fail(ttlProblem);
     this.backend = props.backend ?? createDefaultBackend();
     this.backend.bind(this);
     this.node.addValidation({
@@ -260,3 +267,6 @@ export class Pipeline extends Chart {
 }
 
 const PIPELINE_SYMBOL = Symbol.for('cdk8s-mlops.Pipeline');
+
+/** Label keys the library owns; a user value would hide the pipeline's Jobs from its coordinator. */
+const RESERVED_LABELS = ['mlops.cdk8s.io/', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];

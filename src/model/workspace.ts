@@ -1,4 +1,5 @@
-import { Size } from 'cdk8s';
+import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { dnsSubdomainProblem } from './names';
 
 /** How pods may share the workspace volume. */
 export enum WorkspaceAccess {
@@ -40,8 +41,15 @@ export interface WorkspaceClaimOptions {
 export class Workspace {
   /** A claim the pipeline declares, named `<pipeline>-workspace`. */
   public static claim(options: WorkspaceClaimOptions = {}): Workspace {
-    return new Workspace(undefined, options.size ?? Size.gibibytes(10), options.storageClassName,
-      options.access ?? WorkspaceAccess.READ_WRITE_ONCE);
+    const size = options.size ?? Size.gibibytes(10);
+    const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+    if (!Number.isInteger(mebibytes) || mebibytes < 1) {
+      throw new Error(`workspace 'size' must be a whole number of mebibytes of at least 1, got ${mebibytes} MiB; e.g. Size.gibibytes(20)`);
+    }
+    if (options.storageClassName !== undefined && dnsSubdomainProblem(options.storageClassName)) {
+      throw new Error(`workspace 'storageClassName' '${options.storageClassName}' is invalid: ${dnsSubdomainProblem(options.storageClassName)}`);
+    }
+    return new Workspace(undefined, size, options.storageClassName, options.access ?? WorkspaceAccess.READ_WRITE_ONCE);
   }
 
   /**
@@ -51,7 +59,16 @@ export class Workspace {
    * @param access the claim's access mode, used to warn about parallel steps
    */
   public static fromClaimName(claimName: string, access: WorkspaceAccess = WorkspaceAccess.READ_WRITE_ONCE): Workspace {
+    const problem = dnsSubdomainProblem(claimName);
+    if (problem) throw new Error(`workspace claim name '${claimName}' is invalid: ${problem}`);
     return new Workspace(claimName, undefined, undefined, access);
+  }
+
+  /** The claim's requested storage as a Kubernetes quantity, e.g. `50Gi`; undefined for an existing claim. */
+  public get storageQuantity(): string | undefined {
+    if (!this.size) return undefined;
+    const mib = this.size.toMebibytes();
+    return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
   }
 
   private constructor(

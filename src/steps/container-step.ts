@@ -5,7 +5,8 @@ import { Artifact, ArtifactType, OutputsOf } from '../model/artifact';
 import type { SecretVolume, StepSecurity, StepSpec } from '../model/container-spec';
 import type { Gpu } from '../model/gpu';
 import { Step } from '../model/step';
-import { checkResources, resolveResources } from '../model/resources';
+import { resolveResources } from '../model/resources';
+import { checkStepSpec } from '../model/spec-checks';
 
 /** Props of a `ContainerStep`. */
 export interface ContainerStepProps<O extends Record<string, ArtifactType> = Record<never, never>> {
@@ -208,39 +209,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
   }
 
   public validateSpec(): string[] {
-    const spec = this.spec();
-    const problems: string[] = [];
-    if (spec.image.trim() === '') {
-      problems.push('no container image: set \'image\' on the step or \'defaults.image\' on the pipeline');
-    }
-    problems.push(...checkResources(spec.resources));
-    const gpuProblem = spec.gpu?.problem();
-    if (gpuProblem) problems.push(gpuProblem);
-    if (!Number.isInteger(spec.retries) || spec.retries < 0 || spec.retries > 100) {
-      problems.push(`'retries' must be a whole number from 0 to 100, got ${spec.retries}`);
-    }
-    if (spec.timeout !== undefined && spec.timeout.toSeconds() < 1) {
-      problems.push('\'timeout\' must be at least 1 second');
-    }
-    if (!Number.isInteger(spec.fanOut) || spec.fanOut < 1) {
-      problems.push(`'fanOut' must be a whole number of at least 1, got ${spec.fanOut}`);
-    }
-    if (!Number.isInteger(spec.fanOutParallelism) || spec.fanOutParallelism < 1 || spec.fanOutParallelism > spec.fanOut) {
-      problems.push(`'fanOutParallelism' must be a whole number from 1 to fanOut (${spec.fanOut}), got ${spec.fanOutParallelism}`);
-    }
-    for (const name of Object.keys(spec.env)) {
-      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
-        problems.push(`env var name '${name}' is invalid; use letters, digits, '_', '-' or '.', not starting with a digit`);
-      } else if (name.startsWith('MLOPS_')) {
-        problems.push(`env var '${name}' uses the reserved MLOPS_ prefix, which carries artifact locations; rename it`);
-      }
-    }
-    for (const volume of spec.secretVolumes) {
-      if (!volume.mountPath.startsWith('/')) {
-        problems.push(`secret volume mountPath '${volume.mountPath}' must be an absolute path`);
-      }
-    }
-    return problems;
+    return checkStepSpec(this.spec());
   }
 
   private checkArtifactName(what: 'input' | 'output', name: string): void {

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, EnvValue } from 'cdk8s-plus-27';
+import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ContainerStep, Dataset, Gpu, Pipeline } from '../../src';
+import { ContainerStep, Dataset, Gpu, Pipeline, PlainBackend, Workspace } from '../../src';
 import { synthError } from '../support/synth';
 
 const image = 'busybox:1.36';
@@ -132,7 +132,7 @@ describe('bad input fails synthesis with a precise error and writes nothing', ()
   test('fails on an env var that shadows the artifact variables', () => {
     expectFailure((app) => {
       new ContainerStep(new Pipeline(app, 'p'), 's', { image, env: { MLOPS_OUTPUT_MODEL: EnvValue.fromValue('/tmp') } });
-    }, `${VALIDATION}[p/s] env var 'MLOPS_OUTPUT_MODEL' uses the reserved MLOPS_ prefix, which carries artifact locations; rename it`);
+    }, `${VALIDATION}[p/s] env var 'MLOPS_OUTPUT_MODEL' is set by cdk8s-mlops or Kubernetes (artifact locations, the fan-out index); rename it`);
   });
 
   test('fails on an output name that cannot become an env var', () => {
@@ -169,5 +169,88 @@ describe('settings that would break the run at run time', () => {
       new ContainerStep(p, 's', { image });
     }, `${VALIDATION}[p] 'ttlAfterFinished' is 30s, shorter than 60s: a step Job deleted before the coordinator has seen it `
       + 'complete leaves its downstream steps waiting until the run deadline; set it to at least 60s (12 poll intervals, covering a coordinator restart)');
+  });
+
+  test('fails on root with runAsNonRoot still on, which the kubelet would refuse', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, security: { user: 0 } });
+    }, `${VALIDATION}[p/s] 'security.user' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; `
+      + 'use a non-zero uid, or set security.runAsNonRoot to false to run as root on purpose');
+  });
+
+  test('fails on an image reference the runtime cannot parse', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image: 'ghcr.io/Acme/Churn:1.0' });
+    }, `${VALIDATION}[p/s] image 'ghcr.io/Acme/Churn:1.0' is not a valid image reference; use [registry/]repository[:tag][@sha256:digest] with a lowercase repository`);
+  });
+
+  test('fails on secret volumes over the workspace or on one path twice', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p');
+      const secret = Secret.fromSecretName(p, 'S', 'creds');
+      new ContainerStep(p, 's', { image, secretVolumes: [{ secret, mountPath: '/tmp/creds' }, { secret, mountPath: '/etc/a' }, { secret, mountPath: '/etc/a/' }] });
+    }, `${VALIDATION}[p/s] secret volume mountPath '/tmp/creds' would hide /tmp or /mnt/workspace, which every step needs; mount it elsewhere\n  `
+      + '[p/s] two secret volumes are mounted at \'/etc/a/\'; give each its own path');
+  });
+
+  test('fails on env names Kubernetes refuses or owns', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, env: { '..x': EnvValue.fromValue('1'), 'JOB_COMPLETION_INDEX': EnvValue.fromValue('0') } });
+    }, `${VALIDATION}[p/s] env var name '..x' is invalid; use letters, digits, '_', '-' or '.', not starting with a digit or '..'\n  `
+      + '[p/s] env var \'JOB_COMPLETION_INDEX\' is set by cdk8s-mlops or Kubernetes (artifact locations, the fan-out index); rename it');
+  });
+
+  test('fails on a toleration with operator Exists and a value', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, tolerations: [{ key: 'gpu', operator: 'Exists', value: 'true' }] });
+    }, `${VALIDATION}[p/s] toleration 0: operator 'Exists' takes no value, got 'true'; drop the value or use 'Equal'`);
+  });
+
+  test('fails on a node selector value that is not a label value', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, nodeSelector: { pool: 'gpu pool' } });
+    }, `${VALIDATION}[p/s] nodeSelector: label value 'gpu pool' of 'pool' is invalid; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  });
+
+  test('fails on a fan-out beyond what an Indexed Job allows', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, fanOut: 200_000, fanOutParallelism: 10 });
+    }, `${VALIDATION}[p/s] 'fanOut' must be a whole number from 1 to 100000, got 200000`);
+  });
+
+  test('fails on a Secret name that cannot exist', () => {
+    expectFailure((app) => {
+      const p = new Pipeline(app, 'p');
+      new ContainerStep(p, 's', { image, secretVolumes: [{ secret: Secret.fromSecretName(p, 'S', 'Bad_Name'), mountPath: '/etc/s' }] });
+    }, `${VALIDATION}[p/s] secret name 'Bad_Name' is invalid: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
+  });
+
+  test('fails on an enclosing construct id that makes the step name invalid', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Construct(new Pipeline(app, 'p'), 'Tuning'), 'fit', { image });
+    }, `${VALIDATION}[p/Tuning/fit] step name 'Tuning-fit', made of the construct ids below the pipeline, is not a valid name: `
+      + 'use only lowercase letters, digits and \'-\', starting and ending with a letter or digit; rename the enclosing constructs');
+  });
+
+  test('fails on a label the coordinator relies on', () => {
+    expectFailure((app) => new Pipeline(app, 'p', { labels: { 'mlops.cdk8s.io/pipeline': 'other' } }),
+      '[p] label \'mlops.cdk8s.io/pipeline\' is set by cdk8s-mlops (the coordinator finds its Jobs by it); choose another key');
+  });
+
+  test('fails on durations that are not whole seconds, naming the prop', () => {
+    expectFailure((app) => {
+      new ContainerStep(new Pipeline(app, 'p'), 's', { image, timeout: Duration.millis(1500) });
+    }, `${VALIDATION}[p/s] 'timeout' must be a whole number of seconds of at least 1, got 1.5s`);
+    expectFailure((app) => new Pipeline(app, 'p', { runDeadline: Duration.millis(90_500) }),
+      '[p] \'runDeadline\' must be a whole number of seconds of at least 1, got 90.5s');
+    expect(() => new PlainBackend({ pollInterval: Duration.millis(500) }))
+      .toThrow('PlainBackend: \'pollInterval\' must be a whole number of seconds of at least 1, got 0.5s');
+  });
+
+  test('fails on a workspace size that is not a quantity, or a claim name that cannot exist', () => {
+    expect(() => Workspace.claim({ size: Size.kibibytes(1536) }))
+      .toThrow('workspace \'size\' must be a whole number of mebibytes of at least 1, got 1.5 MiB; e.g. Size.gibibytes(20)');
+    expect(() => Workspace.fromClaimName('Shared Data'))
+      .toThrow('workspace claim name \'Shared Data\' is invalid: use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
   });
 });

@@ -1,6 +1,7 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import type { IPipelineBackend } from '../../model/backend';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
+import { wholeSecondsProblem } from '../../model/durations';
 import { MAX_NAME_LENGTH } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
@@ -51,9 +52,8 @@ export class PlainBackend implements IPipelineBackend {
   public constructor(props: PlainBackendProps = {}) {
     this.coordinatorImage = props.coordinatorImage ?? DEFAULT_COORDINATOR_IMAGE;
     this.pollInterval = props.pollInterval ?? Duration.seconds(5);
-    if (this.pollInterval.toSeconds() < 1) {
-      throw new Error(`'pollInterval' must be at least 1 second, got ${this.pollInterval.toSeconds()}s`);
-    }
+    const pollProblem = wholeSecondsProblem('pollInterval', this.pollInterval);
+    if (pollProblem) throw new Error(`PlainBackend: ${pollProblem}`);
   }
 
   public bind(pipeline: Pipeline): void {
@@ -153,7 +153,7 @@ export class PlainBackend implements IPipelineBackend {
       spec: {
         accessModes: [ws.access],
         storageClassName: ws.storageClassName,
-        resources: { requests: { storage: `${ws.size!.toGibibytes()}Gi` } },
+        resources: { requests: { storage: ws.storageQuantity! } },
       },
     });
     for (const job of this.stepJobs) job.addDependency(this.workspace);
