@@ -93,6 +93,20 @@ describe('step and pipeline options', () => {
     expect(pipeline.warnings).toEqual([expect.stringMatching(/^steps 'b', 'c' may run at the same time and share a ReadWriteOnce workspace/)]);
   });
 
+  test('a ReadWriteOncePod workspace warns that parallel steps run one after another', () => {
+    const app = Testing.app();
+    const pipeline = new Pipeline(app, 'p', { defaults: { image: 'busybox:1.36' }, workspace: Workspace.claim({ access: WorkspaceAccess.READ_WRITE_ONCE_POD }) });
+    const a = new ContainerStep(pipeline, 'a', { outputs: { out: Dataset } });
+    new ContainerStep(pipeline, 'b', { inputs: { x: a.outputs.out } });
+    new ContainerStep(pipeline, 'c', { inputs: { x: a.outputs.out } });
+    expect(pipeline.warnings).toEqual([expect.stringMatching(/^steps 'b', 'c' may run at the same time but share a ReadWriteOncePod workspace: only one pod can mount it/)]);
+    const rwx = new Pipeline(app, 'q', { defaults: { image: 'busybox:1.36' }, workspace: Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY }) });
+    const x = new ContainerStep(rwx, 'a', { outputs: { out: Dataset } });
+    new ContainerStep(rwx, 'b', { inputs: { x: x.outputs.out } });
+    new ContainerStep(rwx, 'c', { inputs: { x: x.outputs.out } });
+    expect(rwx.warnings).toEqual([]);
+  });
+
   test('secret volumes are mounted read-only by reference; ttl, deadline, cap and coordinator settings land', () => {
     const app = Testing.app();
     const pipeline = new Pipeline(app, 'p', {

@@ -124,22 +124,27 @@ export class PlainBackend implements IPipelineBackend {
 
   public warnings(graph: PipelineGraph): string[] {
     const pipeline = this.pipeline!;
-    if (pipeline.workspace.access !== WorkspaceAccess.READ_WRITE_ONCE || pipeline.maxParallel === 1) return [];
+    const access = pipeline.workspace.access;
+    if (access === WorkspaceAccess.READ_WRITE_MANY || pipeline.maxParallel === 1) return [];
     const levels = graph.levels();
     const byLevel = new Map<number, string[]>();
     for (const step of graph.steps) {
       if (Object.keys(step.inputs).length + Object.keys(step.outputs).length === 0) continue;
       const level = levels.get(step)!;
-      // Append in place: copying the list per step is quadratic in a level's width.
-      const atLevel = byLevel.get(level);
-      if (atLevel) atLevel.push(step.stepName);
+      const names = byLevel.get(level);
+      if (names) names.push(step.stepName);
       else byLevel.set(level, [step.stepName]);
     }
     const parallel = [...byLevel.values()].find((names) => names.length > 1);
     if (!parallel) return [];
-    return [`steps ${parallel.map((n) => `'${n}'`).join(', ')} may run at the same time and share a ReadWriteOnce workspace: `
-      + 'pods on other nodes wait (Multi-Attach) until the volume is free. Use Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY }) '
-      + 'with an RWX storage class, or maxParallel: 1, if they must overlap across nodes'];
+    const steps = parallel.map((n) => `'${n}'`).join(', ');
+    const fix = 'Use Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY }) with an RWX storage class, '
+      + 'or maxParallel: 1, if they must overlap';
+    return [access === WorkspaceAccess.READ_WRITE_ONCE_POD
+      ? `steps ${steps} may run at the same time but share a ReadWriteOncePod workspace: only one pod can mount it, `
+        + `so they run one after another. ${fix}`
+      : `steps ${steps} may run at the same time and share a ReadWriteOnce workspace: pods on other nodes wait `
+        + `(Multi-Attach) until the volume is free. ${fix} across nodes`];
   }
 
   private declareWorkspace(): void {

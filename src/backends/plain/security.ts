@@ -11,6 +11,8 @@ export function podSecurityContext(security: Required<StepSecurity>): Record<str
     runAsGroup: security.group,
     // The workspace volume is owned by this group so every step can write its outputs.
     fsGroup: security.group,
+    // Without it the kubelet re-chowns the whole workspace, every file, at every pod start.
+    fsGroupChangePolicy: 'OnRootMismatch',
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
