@@ -4,7 +4,7 @@ import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
-import { LABEL_PIPELINE, LABEL_ROLE } from './labels';
+import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
@@ -56,7 +56,7 @@ export class Coordinator extends Construct {
     super(pipeline, id);
     this.pipeline = pipeline;
     const name = `${pipeline.pipelineName}-coordinator`;
-    const labels = { [LABEL_ROLE]: 'coordinator', 'app.kubernetes.io/component': 'coordinator' };
+    const labels = { [ROLE_LABEL]: COORDINATOR_ROLE, 'app.kubernetes.io/component': 'coordinator' };
 
     new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
@@ -150,7 +150,7 @@ export class Coordinator extends Construct {
         ],
       },
       template: {
-        metadata: { labels: { ...this.pipeline.extraLabels, [LABEL_PIPELINE]: this.pipeline.pipelineName, ...labels } },
+        metadata: { labels: { ...this.pipeline.extraLabels, [PIPELINE_LABEL]: this.pipeline.pipelineName, ...labels } },
         spec: {
           serviceAccountName,
           automountServiceAccountToken: true,

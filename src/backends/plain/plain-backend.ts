@@ -8,7 +8,7 @@ import type { Step } from '../../model/step';
 import { WorkspaceAccess } from '../../model/workspace';
 import { Coordinator } from './coordinator';
 import { lazilyNamedObject } from './lazy-named';
-import { ANNOTATION_DEPENDS_ON, ANNOTATION_EXTERNAL_REFS, LABEL_STEP } from './labels';
+import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
@@ -72,11 +72,11 @@ export class PlainBackend implements IPipelineBackend {
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { labels: { [LABEL_STEP]: step.stepName, 'app.kubernetes.io/component': 'step' } },
+      metadata: { labels: { [STEP_LABEL]: step.stepName, 'app.kubernetes.io/component': 'step' } },
       spec: Lazy.any({ produce: () => this.planned(step).jobSpec }),
     }, () => this.planned(step).jobName);
-    job.metadata.addAnnotation(ANNOTATION_DEPENDS_ON, Lazy.any({ produce: () => this.planned(step).dependsOn.join(',') || undefined }));
-    job.metadata.addAnnotation(ANNOTATION_EXTERNAL_REFS, Lazy.any({ produce: () => this.externalRefs(step) }));
+    job.metadata.addAnnotation(DEPENDS_ON_ANNOTATION, Lazy.any({ produce: () => this.planned(step).dependsOn.join(',') || undefined }));
+    job.metadata.addAnnotation(EXTERNAL_REFS_ANNOTATION, Lazy.any({ produce: () => this.externalRefs(step) }));
     // The coordinator must be created after every step Job it releases, and the
     // workspace claim before any pod that mounts it.
     this.coordinator!.job.addDependency(job);

@@ -2,7 +2,7 @@ import type { EnvValue } from 'cdk8s-plus-27';
 import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { toQuantities } from '../../model/resources';
-import { LABEL_PIPELINE, LABEL_STEP } from './labels';
+import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
 
 /** Where the workspace is mounted in every step that reads or writes artifacts. */
@@ -87,7 +87,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     requests[spec.gpu.resourceName] = String(spec.gpu.count);
   }
 
-  const podLabels = { ...ctx.labels, [LABEL_PIPELINE]: ctx.pipelineName, [LABEL_STEP]: ctx.stepName };
+  const podLabels = { ...ctx.labels, [PIPELINE_LABEL]: ctx.pipelineName, [STEP_LABEL]: ctx.stepName };
   const pullSecrets = [...new Set(spec.imagePullSecrets.map((s) => s.name))];
   const container = {
     name: 'main',

@@ -1,5 +1,6 @@
 import { clone, isObject, jsonEqual, mergePatch } from './merge-patch';
 import { ManifestObject, PodRecord, StepBehaviour, WorldEvent } from './types';
+import { LEDGER_ANNOTATION, SKIPPED_ANNOTATION } from '../../conventions';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -476,7 +477,7 @@ export class Cluster {
       this.hist(name).suspensions.push(this.now);
       this.log(name, 'suspended (spec.suspend: true)');
     }
-    for (const a of ['mlops.cdk8s.io/skipped', 'mlops.cdk8s.io/completed']) {
+    for (const a of [SKIPPED_ANNOTATION, LEDGER_ANNOTATION]) {
       const v = next.metadata.annotations?.[a];
       if (v !== before.metadata.annotations?.[a]) this.log(name, `${a}: ${v ?? '(removed)'}`);
     }

@@ -1,8 +1,5 @@
+import { PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { ManifestObject } from './types';
-
-export const PIPELINE_LABEL = 'mlops.cdk8s.io/pipeline';
-export const ROLE_LABEL = 'mlops.cdk8s.io/role';
-export const STEP_LABEL = 'mlops.cdk8s.io/step';
 
 export interface PlanEntry {
   readonly step: string;

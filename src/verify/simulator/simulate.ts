@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { kubectl } from './kubectl';
-import { CoordinatorSpec, loadCoordinator, SimulatorSetupError, resolveEnv, STEP_LABEL } from './load';
+import { SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
+import { CoordinatorSpec, loadCoordinator, SimulatorSetupError, resolveEnv } from './load';
 import { serveTools, sleepSeconds, Reply, ToolRequest, which, writeStandIns } from './standins';
 import { buildResult } from './timeline';
 import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, SimulationResult } from './types';
@@ -391,14 +392,14 @@ class Simulation {
     let running = 0;
     for (const s of c.plan) {
       const j = live(s.job);
-      if (j && j.finishedAt === undefined && j.obj.spec.suspend !== true && !j.obj.metadata.annotations?.['mlops.cdk8s.io/skipped']) running++;
+      if (j && j.finishedAt === undefined && j.obj.spec.suspend !== true && !j.obj.metadata.annotations?.[SKIPPED_ANNOTATION]) running++;
     }
     for (const s of c.plan) {
       const h = cluster.history.get(s.job);
       const j = live(s.job);
       if (h?.completedAt !== undefined) state.set(s.step, 'complete');
       else if (h?.failedAt !== undefined) state.set(s.step, 'failed');
-      else if (j?.obj.metadata.annotations?.['mlops.cdk8s.io/skipped']) state.set(s.step, 'skipped');
+      else if (j?.obj.metadata.annotations?.[SKIPPED_ANNOTATION]) state.set(s.step, 'skipped');
       else {
         const bad = s.upstream.find((u) => state.get(u) === 'failed' || state.get(u) === 'skipped');
         if (!j) {

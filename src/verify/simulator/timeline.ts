@@ -1,9 +1,7 @@
+import { LEDGER_ANNOTATION as LEDGER, SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
 import { Cluster, Pod } from './cluster';
 import { CoordinatorSpec } from './load';
 import { CallRecord, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
-
-const SKIPPED = 'mlops.cdk8s.io/skipped';
-const LEDGER = 'mlops.cdk8s.io/completed';
 
 export interface ResultInput {
   readonly coordinator?: CoordinatorSpec;

@@ -1,0 +1,36 @@
+/**
+ * The labels, annotations and keys of the plain-Kubernetes contract (docs/ordering.md):
+ * what the plain backend writes, the coordinator script reads, and `verify` and the
+ * simulator check. One definition, so the writer and the checkers cannot drift apart.
+ * (The script spells them out too; the simulation tests prove it agrees.)
+ */
+
+/** On every object of a pipeline: the pipeline's name. The coordinator lists Jobs by it. */
+export const PIPELINE_LABEL = 'mlops.cdk8s.io/pipeline';
+/** On step Jobs and their pods: the step's name. */
+export const STEP_LABEL = 'mlops.cdk8s.io/step';
+/** On the coordinator's objects: `coordinator`. */
+export const ROLE_LABEL = 'mlops.cdk8s.io/role';
+export const COORDINATOR_ROLE = 'coordinator';
+/** On step Jobs: upstream step names, comma-separated and sorted; absent without upstream. */
+export const DEPENDS_ON_ANNOTATION = 'mlops.cdk8s.io/depends-on';
+/** Written by the coordinator on a step it will never start, with the reason. */
+export const SKIPPED_ANNOTATION = 'mlops.cdk8s.io/skipped';
+/** Written by the coordinator on its own Job: the steps it saw complete (its ledger). */
+export const LEDGER_ANNOTATION = 'mlops.cdk8s.io/completed';
+/** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
+export const PLAN_KEY = 'plan';
+
+/**
+ * Annotation by which a workload (or a RoleBinding) declares what it deliberately uses from
+ * outside the manifests, so a reference to something the manifests do not create is not
+ * reported as dangling. Value: comma-separated `kind/name`, kind in lowercase singular:
+ *
+ *     mlops.cdk8s.io/external-refs: "secret/ml-credentials,persistentvolumeclaim/data"
+ *
+ * Kinds: secret, configmap, persistentvolumeclaim (or pvc), serviceaccount, role,
+ * clusterrole. The name may be `namespace/name` for a ServiceAccount bound from another
+ * namespace. It applies only to the object that carries it (on a workload, also read from
+ * its pod template), so one workload's exception does not hide another's mistake.
+ */
+export const EXTERNAL_REFS_ANNOTATION = 'mlops.cdk8s.io/external-refs';
