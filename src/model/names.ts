@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 
 /** A DNS-1123 label: what Kubernetes requires of Job, Service and label-value names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The longest name a DNS-1123 label may have. */
 export const MAX_NAME_LENGTH = 63;
@@ -36,8 +36,10 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The name part of a label key, and a non-empty label value. */
+export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A DNS-1123 subdomain: names of most objects, and label key prefixes. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why `key: value` cannot be a Kubernetes label, or undefined when it can. */
 export function labelProblem(key: string, value: string): string | undefined {

@@ -2,13 +2,11 @@
  * Name and label syntax the API server enforces but no OpenAPI schema states. Rules follow
  * k8s.io/apimachinery/pkg/util/validation (1.27).
  */
+import { DNS_LABEL, DNS_SUBDOMAIN, LABEL_NAME } from '../model/names';
 import { containersOf, ObjectInfo, podTemplateOf } from './objects';
 import { asArray, asRecord, asString, metadataOf, pointer, Problem, showValue } from './types';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -50,11 +48,11 @@ function matchesRule(name: string, r: RuleOf): boolean {
   if (name.length === 0 || name.length > r.max) return false;
   switch (r.rule) {
     case 'dns1123-label':
-      return DNS1123_LABEL.test(name);
+      return DNS_LABEL.test(name);
     case 'dns1035-label':
       return DNS1035_LABEL.test(name);
     case 'dns1123-subdomain':
-      return DNS1123_SUBDOMAIN.test(name);
+      return DNS_SUBDOMAIN.test(name);
     case 'path-segment':
       return name !== '.' && name !== '..' && !/[/%]/.test(name);
   }
@@ -94,7 +92,7 @@ export function checkNames(info: ObjectInfo): Problem[] {
     }
   }
   const ns = meta.namespace;
-  if (typeof ns === 'string' && !(ns.length <= 63 && DNS1123_LABEL.test(ns))) {
+  if (typeof ns === 'string' && !(ns.length <= 63 && DNS_LABEL.test(ns))) {
     add('/metadata/namespace', 'name/namespace', `${info.label}: invalid namespace ${showValue(ns)} at /metadata/namespace; a namespace must be ${describeRule({ rule: 'dns1123-label', max: 63 })}`);
   }
 
@@ -134,7 +132,7 @@ function checkLabelMap(value: unknown, path: string, object: string, problems: P
     if (keyProblem) {
       problems.push(labelProblem(object, path + pointer(key), `invalid label key ${showValue(key)} at ${path}: ${keyProblem}`));
     }
-    if (typeof v === 'string' && !(v === '' || (v.length <= 63 && QUALIFIED_NAME_PART.test(v)))) {
+    if (typeof v === 'string' && !(v === '' || (v.length <= 63 && LABEL_NAME.test(v)))) {
       problems.push(labelProblem(object, path + pointer(key),
         `invalid value ${showValue(v)} for label ${showValue(key)} at ${path}: a label value must be empty or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`));
     }
@@ -166,10 +164,10 @@ export function qualifiedNameProblem(key: string): string | undefined {
   const parts = key.split('/');
   if (parts.length > 2) return 'a key has at most one "/"';
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-  if (prefix !== undefined && !(prefix.length > 0 && prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix))) {
+  if (prefix !== undefined && !(prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix))) {
     return `its prefix ${showValue(prefix)} must be a DNS-1123 subdomain (lowercase, like example.com)`;
   }
-  if (!(name.length > 0 && name.length <= 63 && QUALIFIED_NAME_PART.test(name))) {
+  if (!(name.length > 0 && name.length <= 63 && LABEL_NAME.test(name))) {
     return 'the name part must be 1 to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
   }
   return undefined;
@@ -181,7 +179,7 @@ function checkPodNames(info: ObjectInfo, problems: Problem[]): void {
   if (!pod) return;
   for (const c of containersOf(pod)) {
     const cname = asString(c.container.name);
-    if (cname !== undefined && !(cname.length <= 63 && DNS1123_LABEL.test(cname))) {
+    if (cname !== undefined && !(cname.length <= 63 && DNS_LABEL.test(cname))) {
       problems.push({ object: info.label, path: `${c.path}/name`, rule: 'name/container', severity: 'error',
         message: `${info.label}: invalid container name ${showValue(cname)} at ${c.path}/name; it must be ${describeRule({ rule: 'dns1123-label', max: 63 })}` });
     }
