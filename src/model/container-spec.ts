@@ -48,15 +48,23 @@ export interface StepSecurity {
  * another backend (Argo Workflows) can render the same steps unchanged.
  */
 export interface StepSpec {
+  /** Image reference; empty when neither the step nor the pipeline set one (a synth error). */
   readonly image: string;
+  /** Entrypoint override; undefined keeps the image's. */
   readonly command?: string[];
+  /** Arguments; undefined keeps the image's CMD. */
   readonly args?: string[];
   /** Plain and Secret-backed environment, by variable name. */
   readonly env: Record<string, EnvValue>;
+  /** Secrets mounted as files. */
   readonly secretVolumes: SecretVolume[];
+  /** Requests and limits, with defaults applied and each side filled in. */
   readonly resources: ContainerResources;
+  /** Accelerators, if any. */
   readonly gpu?: Gpu;
+  /** Node labels the pod must match (pipeline defaults merged in). */
   readonly nodeSelector: Record<string, string>;
+  /** Tolerations (pipeline defaults first). */
   readonly tolerations: k8s.Toleration[];
   /** Pod retries after the first failure. */
   readonly retries: number;
@@ -66,10 +74,13 @@ export interface StepSpec {
   readonly fanOut: number;
   /** How many copies may run at once. */
   readonly fanOutParallelism: number;
+  /** Service account the pod runs as; undefined for the namespace default. */
   readonly serviceAccount?: IServiceAccount;
   /** Registry credentials for the image. */
   readonly imagePullSecrets: ISecret[];
+  /** Whether the pod gets a service account token. */
   readonly automountServiceAccountToken: boolean;
+  /** The security profile, every field resolved. */
   readonly security: Required<StepSecurity>;
   /** Artifacts this step reads, by input name. */
   readonly inputs: Record<string, Artifact>;

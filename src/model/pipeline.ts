@@ -132,15 +132,23 @@ export class Pipeline extends Chart {
 
   /** The pipeline's name: its construct id. Every object name starts with it. */
   public readonly pipelineName: string;
+  /** Namespace of every object (props.namespace, else 'default'). */
   public readonly namespace: string;
   /** The extra labels given in props, which step pods carry too. */
   public readonly extraLabels: Record<string, string>;
+  /** The run id that forces fresh Jobs, if any. */
   public readonly runId?: string;
+  /** Where artifacts live. */
   public readonly workspace: Workspace;
+  /** What steps inherit. */
   public readonly defaults: StepDefaults;
+  /** Cap on steps running at once; undefined when uncapped. */
   public readonly maxParallel?: number;
+  /** Deadline of the whole run. */
   public readonly runDeadline: Duration;
+  /** How long finished Jobs are kept; undefined to keep them. */
   public readonly ttlAfterFinished?: Duration;
+  /** What renders this pipeline. */
   public readonly backend: IPipelineBackend;
 
   private readonly stepList: Step[] = [];

@@ -37,7 +37,9 @@ function findAsset(name: string): string {
 
 /** Props of the coordinator. */
 export interface CoordinatorProps {
+  /** Image with bash, jq, coreutils and kubectl. */
   readonly image: string;
+  /** Time between two lists of the pipeline's Jobs. */
   readonly pollInterval: Duration;
   /** The planned steps; read at synthesis. */
   readonly plan: () => readonly PlannedStep[];
