@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
@@ -81,6 +81,25 @@ describe('the packed library in a fresh cdk8s app', () => {
     expect(script).toBe(readFileSync(join(root, 'assets', 'coordinate.sh'), 'utf8'));
     expect(jobs[0].spec.template.spec.containers[0].env).toContainEqual({ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'warehouse', key: 'token' } } });
   }, 120_000);
+
+  test('a mistake fails `cdk8s synth` with the construct path, and leaves dist/ empty', () => {
+    const bad = MAIN_TS.replace('app.synth();', "extract.after(pipeline.node.findChild('fit') as ContainerStep);\napp.synth();");
+    const dir = join(work, 'bad-app');
+    mkdirSync(dir);
+    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) writeFileSync(join(dir, f), readFileSync(join(appDir, f)));
+    writeFileSync(join(dir, 'main.ts'), bad);
+    symlinkSync(join(appDir, 'node_modules'), join(dir, 'node_modules'));
+    run(bin('tsc'), ['-p', '.'], dir);
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      run(bin('cdk8s'), ['synth', '--no-check-upgrade'], dir);
+    } catch (e) {
+      failure = e as { status: number; stderr: string };
+    }
+    expect(failure?.status).not.toBe(0);
+    expect(failure?.stderr).toContain('[demo/extract] dependency cycle detected: extract => fit => extract');
+    expect(existsSync(join(dir, 'dist')) ? readdirSync(join(dir, 'dist')) : []).toEqual([]);
+  }, 60_000);
 
   test('the package\'s verify command checks and dry-runs the app\'s YAML', () => {
     const out = run(join(appDir, 'node_modules', '.bin', 'cdk8s-mlops'), ['verify', 'dist', '--external', 'secret/warehouse'], appDir);
