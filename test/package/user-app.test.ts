@@ -101,6 +101,22 @@ describe('the packed library in a fresh cdk8s app', () => {
     expect(existsSync(join(dir, 'dist')) ? readdirSync(join(dir, 'dist')) : []).toEqual([]);
   }, 60_000);
 
+  test('the README\'s first example compiles and synthesizes as written', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)![1];
+    const dir = join(work, 'readme-app');
+    mkdirSync(dir);
+    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) writeFileSync(join(dir, f), readFileSync(join(appDir, f)));
+    writeFileSync(join(dir, 'main.ts'), example);
+    symlinkSync(join(appDir, 'node_modules'), join(dir, 'node_modules'));
+    run(bin('tsc'), ['-p', '.'], dir);
+    run('node', ['build/main.js'], dir);
+    const objects = parseAllDocuments(readFileSync(join(dir, 'dist', 'churn.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const steps = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step']);
+    expect(steps.map((j) => j.metadata.labels['mlops.cdk8s.io/step'])).toEqual(['ingest', 'train']);
+    expect(steps[1].spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
+  }, 60_000);
+
   test('the package\'s verify command checks and dry-runs the app\'s YAML', () => {
     const out = run(join(appDir, 'node_modules', '.bin', 'cdk8s-mlops'), ['verify', 'dist', '--external', 'secret/warehouse'], appDir);
     expect(out).toContain('pipeline demo (namespace team-a): 2 steps');
