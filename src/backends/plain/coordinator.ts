@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'fs';
-import { dirname, join } from 'path';
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
-import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
+import { coordinatorScript } from './assets';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
@@ -14,26 +13,6 @@ export const EXIT_PIPELINE_FAILED = 3;
 
 /** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
 const DEADLINE_GRACE_SECONDS = 300;
-
-let scriptCache: string | undefined;
-
-/** The coordinator script shipped with the package (`assets/coordinate.sh`). */
-export function coordinatorScript(): string {
-  scriptCache ??= readFileSync(findAsset('coordinate.sh'), 'utf8');
-  return scriptCache;
-}
-
-/**
- * The path of a file in the package's `assets/` folder. Searched upwards because this
- * module runs from `src/` (tests), `lib/` (the npm package) and `build/src/` (examples).
- */
-function findAsset(name: string): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'assets', name);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cdk8s-mlops is installed incompletely: assets/${name} is missing; reinstall the package`);
-  }
-}
 
 /** Props of the coordinator. */
 export interface CoordinatorProps {

@@ -1,0 +1,58 @@
+import { ApiObject } from 'cdk8s';
+import type { PipelineGraph } from '../../model/graph';
+import type { Pipeline } from '../../model/pipeline';
+import type { Step } from '../../model/step';
+import { WorkspaceAccess } from '../../model/workspace';
+
+/** The claim steps mount: the existing one, or `<pipeline>-workspace`. */
+export function workspaceClaimName(pipeline: Pipeline): string {
+  return pipeline.workspace.existingClaimName ?? `${pipeline.pipelineName}-workspace`;
+}
+
+/** Whether `step` reads or writes artifacts, and so mounts the workspace. */
+export function usesWorkspace(step: Step): boolean {
+  return Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0;
+}
+
+/** The PersistentVolumeClaim a pipeline declares for its own workspace. */
+export function declareWorkspaceClaim(pipeline: Pipeline): ApiObject {
+  const ws = pipeline.workspace;
+  return new ApiObject(pipeline, 'Workspace', {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: workspaceClaimName(pipeline), labels: { 'app.kubernetes.io/component': 'workspace' } },
+    spec: {
+      accessModes: [ws.access],
+      storageClassName: ws.storageClassName,
+      resources: { requests: { storage: ws.storageQuantity! } },
+    },
+  });
+}
+
+/**
+ * What the workspace's access mode does to steps that could run side by side: on
+ * ReadWriteOnce they wait for each other across nodes, on ReadWriteOncePod always.
+ */
+export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): string[] {
+  const access = pipeline.workspace.access;
+  if (access === WorkspaceAccess.READ_WRITE_MANY || pipeline.maxParallel === 1) return [];
+  const levels = graph.levels();
+  const byLevel = new Map<number, string[]>();
+  for (const step of graph.steps) {
+    if (!usesWorkspace(step)) continue;
+    const level = levels.get(step)!;
+    const names = byLevel.get(level);
+    if (names) names.push(step.stepName);
+    else byLevel.set(level, [step.stepName]);
+  }
+  const parallel = [...byLevel.values()].find((names) => names.length > 1);
+  if (!parallel) return [];
+  const steps = parallel.map((n) => `'${n}'`).join(', ');
+  const fix = 'Use Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY }) with an RWX storage class, '
+    + 'or maxParallel: 1, if they must overlap';
+  return [access === WorkspaceAccess.READ_WRITE_ONCE_POD
+    ? `steps ${steps} may run at the same time but share a ReadWriteOncePod workspace: only one pod can mount it, `
+      + `so they run one after another. ${fix}`
+    : `steps ${steps} may run at the same time and share a ReadWriteOnce workspace: pods on other nodes wait `
+      + `(Multi-Attach) until the volume is free. ${fix} across nodes`];
+}
