@@ -9,6 +9,8 @@ import { ManifestObject, SimulationResult } from '../../src/verify/simulator';
 
 export interface FixtureStep {
   readonly id: string;
+  /** @default the pipeline's default image */
+  readonly image?: string;
   readonly after?: readonly string[];
   readonly retries?: number;
   readonly timeoutSeconds?: number;
@@ -42,6 +44,7 @@ export function synthPipeline(o: FixtureOptions): ManifestObject[] {
       s.id,
       new ContainerStep(pipeline, s.id, {
         args: [s.id],
+        ...(s.image !== undefined && { image: s.image }),
         after: (s.after ?? []).map((u) => made.get(u)!),
         ...(s.retries !== undefined && { retries: s.retries }),
         ...(s.timeoutSeconds !== undefined && { timeout: Duration.seconds(s.timeoutSeconds) }),

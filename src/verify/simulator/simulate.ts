@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { kubectl } from './kubectl';
-import { SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { CoordinatorSpec, loadCoordinator, SimulatorSetupError, resolveEnv } from './load';
 import { serveTools, sleepSeconds, Reply, ToolRequest, which, writeStandIns } from './standins';
 import { buildResult } from './timeline';
@@ -20,8 +20,22 @@ import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, Simulation
 const MAX_POLLS_PER_INSTANT = 50;
 const DEFAULT_EPOCH = 1_700_000_000;
 
+/** A coordinator Job the simulation runs the processes of: the first one, or one applied later. */
+interface Coordinator {
+  readonly spec: CoordinatorSpec;
+  /** The objects it was applied with: its ConfigMaps and ServiceAccount are read from these. */
+  readonly objects: readonly ManifestObject[];
+  /** Directory under the sandbox holding its container's files (its mounts differ from another version's). */
+  readonly root: string;
+  /** Simulated seconds when it was applied. */
+  readonly appliedAt: number;
+}
+
 interface Proc {
   readonly record: CoordinatorRun;
+  readonly coord: Coordinator;
+  /** The container environment it was started with. */
+  readonly env: Record<string, string>;
   readonly pod: Pod;
   readonly token: string;
   readonly child?: ChildProcess;
@@ -54,7 +68,9 @@ class Simulation {
   private readonly calls: CallRecord[] = [];
   private readonly procs: Proc[] = [];
   private readonly started = Date.now();
-  private coordinator?: CoordinatorSpec;
+  private readonly coords: Coordinator[] = [];
+  /** `faults.applyAt` entries not applied yet: the run is not over before they are. */
+  private pendingApplies = 0;
   private cluster?: Cluster;
   private server?: net.Server;
   private port = 0;
@@ -79,7 +95,7 @@ class Simulation {
     let c: CoordinatorSpec;
     try {
       c = loadCoordinator(this.objects, this.namespace, this.options.pipeline);
-      this.coordinator = c;
+      this.coords.push({ spec: c, objects: this.objects, root: 'root', appliedAt: 0 });
       this.checkOptions(c);
     } catch (e) {
       if (!(e instanceof SimulatorSetupError)) throw e;
@@ -87,11 +103,7 @@ class Simulation {
       return this.result();
     }
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-sim-'));
-    for (const f of c.files) {
-      fs.mkdirSync(path.dirname(this.sandbox(f.path)), { recursive: true });
-      fs.writeFileSync(this.sandbox(f.path), f.content);
-    }
-    for (const d of c.emptyDirs) fs.mkdirSync(this.sandbox(d), { recursive: true });
+    this.writeMounts(this.coords[0]);
     this.checkTools();
 
     const { server, port } = await serveTools((req, reply) => this.onRequest(req, reply));
@@ -103,7 +115,7 @@ class Simulation {
       namespace: this.namespace,
       podStartSeconds: this.options.podStartSeconds ?? 0,
       behaviour: (job) => {
-        if (job.metadata.name === c.job.metadata.name) return 'external';
+        if (this.coordinatorOf(job)) return 'external';
         const step = job.metadata.labels?.[STEP_LABEL];
         return (step !== undefined ? this.options.steps?.[step] : undefined) ?? { durations: [this.options.defaultDuration ?? 10] };
       },
@@ -154,12 +166,15 @@ class Simulation {
         if (next === Infinity) return this.stop('nothing is left to happen but the coordinator Job has not finished (its pod is gone and no restart is due)');
         if (next > limit) return this.stop(`the run did not finish within ${limit - this.epoch} simulated seconds`);
         cluster.step(next);
-        for (const p of alive) {
-          if (p.alive && p.parked && p.parked.wakeAt <= cluster.now) {
-            const { reply } = p.parked;
-            p.parked = undefined;
-            reply(0, '', '');
-          }
+        // Several coordinators (after a changed apply) take turns: one process runs at a
+        // time, the first started first, and the next one due at the same instant wakes
+        // when it sleeps again. Their calls never interleave, so every run is deterministic.
+        if (this.procs.some((p) => p.alive && !p.parked)) continue;
+        const due = this.procs.find((p) => p.alive && p.parked && p.parked.wakeAt <= cluster.now);
+        if (due) {
+          const { reply } = due.parked!;
+          due.parked = undefined;
+          reply(0, '', '');
         }
       }
     } catch (e) {
@@ -167,9 +182,17 @@ class Simulation {
     }
   }
 
+  /** Every coordinator Job has finished (or is gone) and no apply is still to come. */
   private coordinatorFinished(): boolean {
-    const job = this.cluster!.job(this.coordinator!.namespace, this.coordinator!.job.metadata.name);
-    return !job || job.finishedAt !== undefined;
+    if (this.pendingApplies > 0) return false;
+    return this.coords.every((k) => {
+      const job = this.cluster!.job(k.spec.namespace, k.spec.job.metadata.name);
+      return !job || job.finishedAt !== undefined;
+    });
+  }
+
+  private coordinatorOf(job: ManifestObject): Coordinator | undefined {
+    return this.coords.find((k) => k.spec.job.metadata.name === job.metadata.name && (job.metadata.namespace ?? k.spec.namespace) === k.spec.namespace);
   }
 
   private maxSeconds(): number {
@@ -195,33 +218,34 @@ class Simulation {
 
   // ---- coordinator processes -------------------------------------------------------
 
-  private spawn(_job: Job, pod: Pod): void {
+  private spawn(job: Job, pod: Pod): void {
+    const coord = this.coordinatorOf(job.obj)!;
     const run = this.procs.length;
     const token = randomBytes(8).toString('hex');
     const bin = path.join(this.tmp!, `bin-${run}`);
     writeStandIns(bin, this.port, token, which('date') ?? '/bin/date');
-    const record: CoordinatorRun = { run, startedAt: this.cluster!.now - this.epoch, stdout: '', stderr: '' };
+    const record: CoordinatorRun = { run, job: coord.spec.job.metadata.name, startedAt: this.cluster!.now - this.epoch, stdout: '', stderr: '' };
     let env: Record<string, string>;
     let argv: string[];
     try {
-      env = this.containerEnv(pod.name);
-      argv = this.command();
+      env = this.containerEnv(coord, pod.name);
+      argv = this.command(coord);
     } catch (e) {
       if (!(e instanceof SimulatorSetupError)) throw e;
       // Such a container could only crash-loop: stop here, with the reason.
-      this.errors.push(`cannot start the coordinator: ${e.message}`);
-      this.procs.push({ record, pod, token, alive: false, poll: 0, stall: { polls: 0 } });
+      this.errors.push(`cannot start the coordinator${coord === this.coords[0] ? '' : ` ${record.job}`}: ${e.message}`);
+      this.procs.push({ record, coord, env: {}, pod, token, alive: false, poll: 0, stall: { polls: 0 } });
       queueMicrotask(() => this.stop());
       return;
     }
-    this.env = env;
+    if (coord === this.coords[0]) this.env = env;
     const child = spawn(argv[0], argv.slice(1), {
       cwd: this.tmp,
       env: { ...env, PATH: `${bin}:${env.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}` },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc: Proc = { record, pod, token, child, alive: true, poll: 0, stall: { polls: 0 } };
+    const proc: Proc = { record, coord, env, pod, token, child, alive: true, poll: 0, stall: { polls: 0 } };
     this.procs.push(proc);
     child.stdout!.on('data', (d: Buffer) => (record.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (record.stderr += d.toString()));
@@ -260,22 +284,21 @@ class Simulation {
   }
 
   /** The container's environment, with mounted paths moved into the sandbox. */
-  private containerEnv(podName: string): Record<string, string> {
-    const c = this.coordinator!;
+  private containerEnv(coord: Coordinator, podName: string): Record<string, string> {
     const env: Record<string, string> = {
       HOSTNAME: podName,
       KUBERNETES_SERVICE_HOST: '10.96.0.1',
       KUBERNETES_SERVICE_PORT: '443',
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     };
-    for (const [k, v] of Object.entries(resolveEnv(c, this.objects, podName))) env[k] = this.sandboxValue(v);
+    for (const [k, v] of Object.entries(resolveEnv(coord.spec, coord.objects, podName))) env[k] = this.sandboxValue(coord, v);
     Object.assign(env, this.options.env ?? {});
     if (this.options.pollSeconds !== undefined) env.MLOPS_POLL_SECONDS = String(this.options.pollSeconds);
     return env;
   }
 
-  private command(): string[] {
-    const c = this.coordinator!;
+  private command(coord: Coordinator): string[] {
+    const c = coord.spec;
     const cmd: string[] = [...(c.container.command ?? []), ...(c.container.args ?? [])];
     if (cmd.length === 0) {
       throw new SimulatorSetupError(`coordinator container "${c.container.name}" sets no command, so the image's entrypoint (kubectl for registry.k8s.io/kubectl) would run instead of the script`);
@@ -283,16 +306,25 @@ class Simulation {
     if (path.basename(cmd[0]) !== 'bash') throw new SimulatorSetupError(`the simulator runs the coordinator with bash; the container's command is ${JSON.stringify(cmd)}`);
     const bash = which('bash');
     if (!bash) throw new SimulatorSetupError('bash is not on PATH');
-    return [bash, ...cmd.slice(1).map((a) => this.sandboxValue(a))];
+    return [bash, ...cmd.slice(1).map((a) => this.sandboxValue(coord, a))];
   }
 
-  private sandbox(containerPath: string): string {
-    return path.join(this.tmp!, 'root', containerPath);
+  /** Write a coordinator's mounted files and create its emptyDirs in its own sandbox root. */
+  private writeMounts(coord: Coordinator): void {
+    for (const f of coord.spec.files) {
+      fs.mkdirSync(path.dirname(this.sandbox(coord, f.path)), { recursive: true });
+      fs.writeFileSync(this.sandbox(coord, f.path), f.content);
+    }
+    for (const d of coord.spec.emptyDirs) fs.mkdirSync(this.sandbox(coord, d), { recursive: true });
   }
 
-  private sandboxValue(v: string): string {
-    const mount = this.coordinator!.mountPaths.find((m) => v === m || v.startsWith(`${m.replace(/\/$/, '')}/`));
-    return mount ? this.sandbox(v) : v;
+  private sandbox(coord: Coordinator, containerPath: string): string {
+    return path.join(this.tmp!, coord.root, containerPath);
+  }
+
+  private sandboxValue(coord: Coordinator, v: string): string {
+    const mount = coord.spec.mountPaths.find((m) => v === m || v.startsWith(`${m.replace(/\/$/, '')}/`));
+    return mount ? this.sandbox(coord, v) : v;
   }
 
   // ---- tool calls ------------------------------------------------------------------
@@ -312,7 +344,7 @@ class Simulation {
       return;
     }
     const record = (exitCode: number, stderr: string, extra: Partial<CallRecord> = {}) =>
-      this.calls.push({ at, run: proc.record.run, poll: proc.poll, tool: req.tool, argv: req.argv, exitCode, stderr, ...extra });
+      this.calls.push({ at, run: proc.record.run, coordinator: proc.record.job, poll: proc.poll, tool: req.tool, argv: req.argv, exitCode, stderr, ...extra });
     try {
       switch (req.tool) {
         case 'date':
@@ -323,8 +355,8 @@ class Simulation {
           const r = kubectl(
             {
               cluster,
-              identity: { namespace: this.coordinator!.namespace, serviceAccount: this.coordinator!.serviceAccount },
-              hasToken: this.coordinator!.hasToken,
+              identity: { namespace: proc.coord.spec.namespace, serviceAccount: proc.coord.spec.serviceAccount },
+              hasToken: proc.coord.spec.hasToken,
               inject: (verb) => this.inject(verb),
             },
             req.argv,
@@ -366,12 +398,13 @@ class Simulation {
 
   /** True (and the run stopped) when the coordinator keeps leaving the same work undone. */
   private checkStall(proc: Proc): boolean {
-    const owed = this.owed();
+    const owed = this.owed(proc);
     if (owed === undefined) proc.stall = { polls: 0 };
     else proc.stall = { owed, polls: proc.stall.owed === owed ? proc.stall.polls + 1 : 1 };
     const limit = this.options.stallPolls ?? 5;
     if (proc.stall.polls < limit) return false;
-    this.stop(`the coordinator stalled: ${owed}, still after ${proc.stall.polls} polls`);
+    const who = proc.coord === this.coords[0] ? 'the coordinator' : `the coordinator ${proc.record.job}`;
+    this.stop(`${who} stalled: ${owed}, still after ${proc.stall.polls} polls`);
     return true;
   }
 
@@ -379,13 +412,13 @@ class Simulation {
    * What the coordinator should already have done, judged from the ground truth (which
    * Jobs ever completed), independently of the script's own logic.
    */
-  private owed(): string | undefined {
-    const c = this.coordinator!;
+  private owed(proc: Proc): string | undefined {
+    const c = proc.coord.spec;
     const cluster = this.cluster!;
     const me = cluster.job(c.namespace, c.job.metadata.name);
     if (!me) return undefined;
-    const deadline = Number(this.env.MLOPS_RUN_DEADLINE_SECONDS ?? 0);
-    const cap = Number(this.env.MLOPS_MAX_PARALLEL ?? 0);
+    const deadline = Number(proc.env.MLOPS_RUN_DEADLINE_SECONDS ?? 0);
+    const cap = Number(proc.env.MLOPS_MAX_PARALLEL ?? 0);
     const late = deadline > 0 && cluster.now - parseTime(me.obj.metadata.creationTimestamp) >= deadline;
     const state = new Map<string, 'complete' | 'failed' | 'skipped' | 'open'>();
     const live = (job: string) => cluster.job(c.namespace, job);
@@ -430,10 +463,48 @@ class Simulation {
       });
     }
     for (const t of f.reapplyAt ?? []) cluster.schedule(at(t), 'kubectl apply of the same objects', () => cluster.apply(this.objects));
+    for (const a of f.applyAt ?? []) {
+      this.pendingApplies++;
+      cluster.schedule(at(a.at), `kubectl apply of ${a.objects.length} other objects`, () => {
+        this.pendingApplies--;
+        this.applyOther(cluster, a.objects);
+      });
+    }
     for (const d of f.deleteJobs ?? []) {
       const name = d.job ?? c.plan.find((s) => s.step === d.step)!.job;
       cluster.schedule(at(d.at), `kubectl delete job ${name}`, () => cluster.deleteJob(c.namespace, name, 'kubectl delete'));
     }
+  }
+
+  /**
+   * `kubectl apply` of another object set. A coordinator Job in it that the cluster does
+   * not hold yet gets its own process once its pod starts, loaded from these objects as
+   * the first coordinator was from the first set.
+   */
+  private applyOther(cluster: Cluster, objects: readonly ManifestObject[]): void {
+    const fresh = objects.some(
+      (o) =>
+        o.kind === 'Job' &&
+        o.metadata.labels?.[ROLE_LABEL] === 'coordinator' &&
+        (this.options.pipeline === undefined || o.metadata.labels?.[PIPELINE_LABEL] === this.options.pipeline) &&
+        !this.coordinatorOf({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? this.namespace } }) &&
+        !cluster.job(o.metadata.namespace ?? this.namespace, o.metadata.name),
+    );
+    if (fresh) {
+      try {
+        const spec = loadCoordinator(objects, this.namespace, this.options.pipeline);
+        if (!this.coordinatorOf({ ...spec.job, metadata: { ...spec.job.metadata, namespace: spec.namespace } })) {
+          const coord: Coordinator = { spec, objects, root: `root-${this.coords.length}`, appliedAt: cluster.now - this.epoch };
+          this.coords.push(coord);
+          this.writeMounts(coord);
+        }
+      } catch (e) {
+        if (!(e instanceof SimulatorSetupError)) throw e;
+        this.stop(`cannot start the coordinator applied at t=${cluster.now - this.epoch}s: ${e.message}`);
+        return;
+      }
+    }
+    cluster.apply(objects);
   }
 
   /** A typo in a step id would silently test nothing: refuse it. */
@@ -460,15 +531,15 @@ class Simulation {
 
   private result(): SimulationResult {
     // Show paths as the container sees them, not where the sandbox put them.
-    const root = this.tmp ? path.join(this.tmp, 'root') : undefined;
-    if (root) {
+    if (this.tmp) {
       for (const p of this.procs) {
+        const root = path.join(this.tmp, p.coord.root);
         p.record.stdout = p.record.stdout.split(root).join('');
         p.record.stderr = p.record.stderr.split(root).join('');
       }
     }
     return buildResult({
-      coordinator: this.coordinator,
+      coordinators: this.coords.map((k) => ({ spec: k.spec, appliedAt: k.appliedAt })),
       cluster: this.cluster,
       epoch: this.epoch,
       errors: this.errors,

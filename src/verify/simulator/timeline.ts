@@ -1,10 +1,11 @@
 import { LEDGER_ANNOTATION as LEDGER, SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
 import { Cluster, Pod } from './cluster';
-import { CoordinatorSpec } from './load';
-import { CallRecord, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
+import { CoordinatorSpec, PlanEntry } from './load';
+import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
 
 export interface ResultInput {
-  readonly coordinator?: CoordinatorSpec;
+  /** Every coordinator, the first one (the objects passed to `simulate`) first. */
+  readonly coordinators: ReadonlyArray<{ readonly spec: CoordinatorSpec; readonly appliedAt: number }>;
   readonly cluster?: Cluster;
   readonly epoch: number;
   readonly errors: string[];
@@ -22,17 +23,22 @@ export interface ResultInput {
  * again after it completed, the cap holds, RBAC is enough, the exit code tells the truth.
  */
 export function buildResult(input: ResultInput): SimulationResult {
-  const { coordinator: c, cluster, epoch, calls, runs } = input;
+  const { cluster, epoch, calls } = input;
+  const c = input.coordinators[0]?.spec;
+  const others = input.coordinators.slice(1).map((k) => k.spec);
+  const runs = input.runs.filter((r) => r.job === c?.job.metadata.name);
   const errors = [...input.errors];
   const rel = (t: number | undefined) => (t === undefined ? undefined : t - epoch);
-  const steps: Record<string, StepTimeline> = {};
   const skipped: Record<string, string> = {};
+  // One timeline per Job name: a Job shared by two versions of the pipeline is one object.
+  const jobs: Record<string, StepTimeline> = {};
+  const timelineOf = (s: PlanEntry, ns: string): StepTimeline => (jobs[s.job] ??= timeline(s, ns));
+  const stepsOf = (k: CoordinatorSpec): Record<string, StepTimeline> => Object.fromEntries(k.plan.map((s) => [s.step, timelineOf(s, k.namespace)]));
 
-  for (const s of c?.plan ?? []) {
+  function timeline(s: PlanEntry, ns: string): StepTimeline {
     const h = cluster?.history.get(s.job);
-    const live = cluster?.job(c!.namespace, s.job);
+    const live = cluster?.job(ns, s.job);
     const note = live?.obj.metadata.annotations?.[SKIPPED];
-    if (note !== undefined) skipped[s.step] = note;
     const pods = (h?.pods ?? []).map(podRecord(epoch));
     const outcome: StepTimeline['outcome'] =
       h?.completedAt !== undefined ? 'complete'
@@ -41,7 +47,7 @@ export function buildResult(input: ResultInput): SimulationResult {
       : !live ? 'missing'
       : live.obj.spec.suspend === true ? 'waiting'
       : 'running';
-    steps[s.step] = {
+    return {
       step: s.step,
       job: s.job,
       upstream: s.upstream,
@@ -60,18 +66,29 @@ export function buildResult(input: ResultInput): SimulationResult {
     };
   }
 
+  const steps: Record<string, StepTimeline> = c ? stepsOf(c) : {};
+  for (const s of Object.values(steps)) if (s.skipped !== undefined) skipped[s.step] = s.skipped;
+  const otherSteps = others.map(stepsOf);
+
   // Ordering: a pod may start only once every upstream Job has completed, and never again after its own Job completed.
-  for (const s of Object.values(steps)) {
-    for (const pod of s.pods) {
-      if (pod.startedAt === undefined) continue;
-      for (const u of s.upstream) {
-        const done = steps[u]?.outcome === 'complete' ? steps[u].finishedAt : undefined;
-        if (done === undefined || done > pod.startedAt) {
-          errors.push(`step ${s.step} started at t=${pod.startedAt}s before its upstream ${u} completed${done === undefined ? ' (it never did)' : ` (at t=${done}s)`}`);
+  // Each Job is checked once, against the plan of the first coordinator that names it.
+  const checked = new Set<string>();
+  for (const [i, plan] of [steps, ...otherSteps].entries()) {
+    const where = (s: StepTimeline) => (i === 0 ? '' : ` (Job ${s.job} of coordinator ${others[i - 1].job.metadata.name})`);
+    for (const s of Object.values(plan)) {
+      if (checked.has(s.job)) continue;
+      checked.add(s.job);
+      for (const pod of s.pods) {
+        if (pod.startedAt === undefined) continue;
+        for (const u of s.upstream) {
+          const done = plan[u]?.outcome === 'complete' ? plan[u].finishedAt : undefined;
+          if (done === undefined || done > pod.startedAt) {
+            errors.push(`step ${s.step}${where(s)} started at t=${pod.startedAt}s before its upstream ${u} completed${done === undefined ? ' (it never did)' : ` (at t=${done}s)`}`);
+          }
         }
-      }
-      if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt) {
-        errors.push(`step ${s.step} ran again at t=${pod.startedAt}s after it had completed at t=${s.finishedAt}s`);
+        if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt) {
+          errors.push(`step ${s.step}${where(s)} ran again at t=${pod.startedAt}s after it had completed at t=${s.finishedAt}s`);
+        }
       }
     }
   }
@@ -81,46 +98,71 @@ export function buildResult(input: ResultInput): SimulationResult {
     errors.push(`${maxConcurrent} steps ran at once at t=${maxAt}s although MLOPS_MAX_PARALLEL is ${input.cap}`);
   }
   // The same refusal or crash repeats every poll or restart: report it once, with a count.
-  const denied = group(calls.filter((x) => x.denied), (x) => `${x.argv.join(' ')}\n${x.stderr}`);
-  for (const [first, n] of denied) {
-    errors.push(`the API refused the coordinator's call \`kubectl ${first.argv.join(' ')}\` at t=${first.at}s${again(n)}: ${first.stderr.trim()}`);
+  const first = c?.job.metadata.name;
+  const denied = group(calls.filter((x) => x.denied), (x) => `${x.coordinator}\n${x.argv.join(' ')}\n${x.stderr}`);
+  for (const [call, n] of denied) {
+    const who = call.coordinator === first ? "the coordinator's" : `coordinator ${call.coordinator}'s`;
+    errors.push(`the API refused ${who} call \`kubectl ${call.argv.join(' ')}\` at t=${call.at}s${again(n)}: ${call.stderr.trim()}`);
   }
-  const crashes = group(runs.filter((r) => !r.killed && r.exitCode !== undefined && r.exitCode !== 0 && r.exitCode !== 3), (r) => `${r.exitCode}\n${tail(r.stderr, 4)}`);
+  const crashes = group(input.runs.filter((r) => !r.killed && r.exitCode !== undefined && r.exitCode !== 0 && r.exitCode !== 3), (r) => `${r.job}\n${r.exitCode}\n${tail(r.stderr, 4)}`);
   for (const [r, n] of crashes) {
-    errors.push(`coordinator run #${r.run} exited with code ${r.exitCode} at t=${r.endedAt}s${again(n)}; its stderr ends: ${tail(r.stderr, 4) || '(empty)'}`);
+    const of = r.job === first ? '' : ` (${r.job})`;
+    errors.push(`coordinator run #${r.run}${of} exited with code ${r.exitCode} at t=${r.endedAt}s${again(n)}; its stderr ends: ${tail(r.stderr, 4) || '(empty)'}`);
   }
 
-  const me = c && cluster?.job(c.namespace, c.job.metadata.name);
-  const finalCondition = me ? input.coordinatorCondition(me.obj) : undefined;
-  const outcome = !me ? (c ? 'deleted' : 'not started') : !finalCondition ? 'running' : finalCondition.type === 'Complete' ? 'Complete' : `Failed: ${finalCondition.reason}`;
-  const last = [...runs].reverse().find((r) => !r.killed);
-  const exitCode = last?.exitCode;
-  if (c && me && finalCondition?.type === 'Failed' && !(finalCondition.reason === 'PodFailurePolicy' && exitCode === 3)) {
-    errors.push(`the coordinator Job failed (${finalCondition.reason}) after ${runs.length} run(s)`);
-  }
-  if (c && exitCode === 0) {
-    const open = Object.values(steps).filter((s) => s.outcome !== 'complete');
-    if (open.length > 0) errors.push(`the coordinator exited 0 but ${open.map((s) => `${s.step} is ${s.outcome}`).join(', ')}`);
-  }
-  if (c && exitCode === 3) {
-    const all = Object.values(steps);
-    if (all.every((s) => s.outcome === 'complete')) errors.push('the coordinator exited 3 although every step completed');
-    for (const s of all.filter((x) => x.outcome === 'waiting' || x.outcome === 'running')) {
-      errors.push(`the coordinator exited 3 but left step ${s.step} ${s.outcome} without a skip reason`);
+  // How each coordinator ended, and whether its exit code tells the truth about its own plan.
+  const outcomeOf = (k: CoordinatorSpec | undefined, plan: Record<string, StepTimeline>, appliedAt: number): CoordinatorOutcome => {
+    const name = k?.job.metadata.name ?? '';
+    const who = k === c ? 'the coordinator' : `the coordinator ${name}`;
+    const mine = input.runs.filter((r) => r.job === name);
+    const me = k && cluster?.job(k.namespace, name);
+    const finalCondition = me ? input.coordinatorCondition(me.obj) : undefined;
+    const outcome = !me ? (k ? 'deleted' : 'not started') : !finalCondition ? 'running' : finalCondition.type === 'Complete' ? 'Complete' : `Failed: ${finalCondition.reason}`;
+    const last = [...mine].reverse().find((r) => !r.killed);
+    const exitCode = last?.exitCode;
+    if (k && me && finalCondition?.type === 'Failed' && !(finalCondition.reason === 'PodFailurePolicy' && exitCode === 3)) {
+      errors.push(`${k === c ? 'the coordinator Job' : `the coordinator Job ${name}`} failed (${finalCondition.reason}) after ${mine.length} run(s)`);
     }
-  }
-  if (c && cluster && exitCode === undefined && errors.length === 0) errors.push('the coordinator never finished');
+    if (k && exitCode === 0) {
+      const open = Object.values(plan).filter((s) => s.outcome !== 'complete');
+      if (open.length > 0) errors.push(`${who} exited 0 but ${open.map((s) => `${s.step} is ${s.outcome}`).join(', ')}`);
+    }
+    if (k && exitCode === 3) {
+      const all = Object.values(plan);
+      if (all.every((s) => s.outcome === 'complete')) errors.push(`${who} exited 3 although every step completed`);
+      for (const s of all.filter((x) => x.outcome === 'waiting' || x.outcome === 'running')) {
+        errors.push(`${who} exited 3 but left step ${s.step} ${s.outcome} without a skip reason`);
+      }
+    }
+    if (k && cluster && exitCode === undefined && errors.length === 0) errors.push(`${who} never finished`);
+    return {
+      job: name,
+      pipeline: k?.pipeline ?? '',
+      appliedAt,
+      outcome,
+      exitCode,
+      runs: mine,
+      stdout: mine.map((r) => r.stdout).join(''),
+      stderr: mine.map((r) => r.stderr).join(''),
+      ledger: me ? me.obj.metadata.annotations?.[LEDGER] : undefined,
+      steps: plan,
+    };
+  };
+  const main = outcomeOf(c, steps, input.coordinators[0]?.appliedAt ?? 0);
+  const { outcome, exitCode, stdout, stderr } = main;
+  const coordinators: CoordinatorOutcome[] = c ? [main] : [];
+  for (const [i, k] of others.entries()) coordinators.push(outcomeOf(k, otherSteps[i], input.coordinators[i + 1].appliedAt));
 
   const finishes = Object.values(steps).map((s) => s.finishedAt ?? 0);
-  const stdout = runs.map((r) => r.stdout).join('');
-  const stderr = runs.map((r) => r.stderr).join('');
   const result: SimulationResult = {
     ok: errors.length === 0,
     errors,
     exitCode,
     steps,
+    jobs,
+    coordinators,
     skipped,
-    ledger: me?.obj.metadata.annotations?.[LEDGER],
+    ledger: main.ledger,
     coordinator: { job: c?.job.metadata.name ?? '', outcome, runs, stdout, stderr },
     calls,
     polls: polls(calls),
@@ -213,19 +255,24 @@ function tail(text: string, lines: number): string {
 function report(r: SimulationResult, warnings: string[]): string {
   const out: string[] = [];
   out.push(`coordinator ${r.coordinator.job}: ${r.coordinator.outcome}, exit code ${r.exitCode ?? '-'}, ${r.coordinator.runs.length} run(s); makespan ${r.makespan}s, stopped at t=${r.endedAt}s, max ${r.maxConcurrent} steps at once, ${r.calls.length} tool calls, ${r.wallMs} ms`);
+  const several = r.coordinators.length > 1;
+  for (const k of r.coordinators.slice(1)) {
+    out.push(`coordinator ${k.job} (applied at t=${k.appliedAt}s): ${k.outcome}, exit code ${k.exitCode ?? '-'}, ${k.runs.length} run(s)`);
+  }
   for (const e of r.errors) out.push(`ERROR: ${e}`);
   for (const w of warnings) out.push(`warning: ${w}`);
-  const rows = [['step', 'released', 'started', 'finished', 'outcome', 'attempts', 'note']];
-  for (const s of Object.values(r.steps)) {
-    rows.push([s.step, s.releases.join(',') || '-', `${s.startedAt ?? '-'}`, `${s.finishedAt ?? '-'}`, s.outcome, `${s.attempts}`, s.skipped ?? s.reason ?? '']);
+  // With several coordinators, one row per Job: both versions' Jobs of a changed step show.
+  const rows = [[several ? 'job' : 'step', 'released', 'started', 'finished', 'outcome', 'attempts', 'note']];
+  for (const s of Object.values(several ? r.jobs : r.steps)) {
+    rows.push([several ? s.job : s.step, s.releases.join(',') || '-', `${s.startedAt ?? '-'}`, `${s.finishedAt ?? '-'}`, s.outcome, `${s.attempts}`, s.skipped ?? s.reason ?? '']);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) out.push(`  ${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`.trimEnd());
   out.push('events:');
   for (const e of r.events) out.push(`  t=${e.at}s ${e.job ?? ''} ${e.what}`);
   out.push('coordinator output:');
-  for (const run of r.coordinator.runs) {
-    out.push(`  run #${run.run} (t=${run.startedAt}s..${run.endedAt ?? '?'}s, exit ${run.exitCode ?? '-'}${run.killed ? ', killed' : ''})`);
+  for (const run of several ? r.coordinators.flatMap((k) => k.runs) : r.coordinator.runs) {
+    out.push(`  run #${run.run}${several ? ` ${run.job}` : ''} (t=${run.startedAt}s..${run.endedAt ?? '?'}s, exit ${run.exitCode ?? '-'}${run.killed ? ', killed' : ''})`);
     for (const line of `${run.stdout}${run.stderr}`.trimEnd().split('\n')) out.push(`    ${line}`);
   }
   return out.join('\n');

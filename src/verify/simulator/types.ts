@@ -24,10 +24,17 @@ export interface StepBehaviour {
 
 /** Faults to inject; times are simulated seconds after the first apply. */
 export interface Faults {
-  /** Kill the coordinator's process at these times; the Job controller restarts it. */
+  /** Kill the (first) coordinator's process at these times; the Job controller restarts it. */
   readonly killCoordinatorAt?: readonly number[];
   /** `kubectl apply` the same objects again at these times. */
   readonly reapplyAt?: readonly number[];
+  /**
+   * `kubectl apply` another set of objects at a time (a changed version of the pipeline):
+   * missing objects are created, existing ones get their declared fields back, status is
+   * kept. A coordinator Job in the set that does not exist yet is created and its process
+   * started, with its own script, plan and environment, next to the running one(s).
+   */
+  readonly applyAt?: ReadonlyArray<{ readonly at: number; readonly objects: readonly ManifestObject[] }>;
   /** Delete a Job (by step id or Job name) at a time, as `kubectl delete job` would. */
   readonly deleteJobs?: ReadonlyArray<{ readonly at: number; readonly step?: string; readonly job?: string }>;
   /** Make the first kubectl call at or after `at` (of that verb, if given) fail; `times` calls in a row. */
@@ -110,6 +117,8 @@ export interface CallRecord {
   readonly at: number;
   /** Which coordinator process (0 = first start) made the call. */
   readonly run: number;
+  /** The coordinator Job whose process made the call. */
+  readonly coordinator: string;
   /** Index of the poll in that process: the number of `sleep` calls it made before. */
   readonly poll: number;
   readonly tool: 'kubectl' | 'date' | 'sleep';
@@ -141,12 +150,33 @@ export interface PollRecord {
 
 export interface CoordinatorRun {
   readonly run: number;
+  /** The coordinator Job this process belongs to. */
+  readonly job: string;
   readonly startedAt: number;
   endedAt?: number;
   exitCode?: number;
   killed?: boolean;
   stdout: string;
   stderr: string;
+}
+
+/** One coordinator Job (the first one, or one created by `faults.applyAt`) and how it ended. */
+export interface CoordinatorOutcome {
+  readonly job: string;
+  readonly pipeline: string;
+  /** Simulated seconds when its Job was created. */
+  readonly appliedAt: number;
+  /** Complete, or Failed with its reason, running, or deleted. */
+  readonly outcome: string;
+  /** Exit code of its last process that was not killed (undefined if none ended). */
+  readonly exitCode?: number;
+  readonly runs: CoordinatorRun[];
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The ledger annotation on its Job at the end. */
+  readonly ledger?: string;
+  /** Its plan's steps, by step id; the same timelines as `SimulationResult.jobs`. */
+  readonly steps: Record<string, StepTimeline>;
 }
 
 export interface WorldEvent {
@@ -160,13 +190,22 @@ export interface SimulationResult {
   readonly ok: boolean;
   /** What went wrong, each a sentence naming the step or the process. */
   readonly errors: string[];
-  /** Exit code of the coordinator's last process (undefined if it never ended). */
+  /** Exit code of the (first) coordinator's last process (undefined if it never ended). */
   readonly exitCode?: number;
+  /** The first coordinator's steps, by step id (see `coordinators` for those applied later). */
   readonly steps: Record<string, StepTimeline>;
+  /**
+   * Every step Job of every coordinator's plan, by Job name: after a changed apply both
+   * versions' Jobs of a step are here; a Job shared by both versions appears once.
+   */
+  readonly jobs: Record<string, StepTimeline>;
+  /** Every coordinator Job, the first one first, then in the order they were applied. */
+  readonly coordinators: CoordinatorOutcome[];
   /** `mlops.cdk8s.io/skipped` annotations by step. */
   readonly skipped: Record<string, string>;
-  /** The ledger annotation on the coordinator's Job at the end. */
+  /** The ledger annotation on the (first) coordinator's Job at the end. */
   readonly ledger?: string;
+  /** The first coordinator: the one of the objects passed to `simulate`. */
   readonly coordinator: {
     readonly job: string;
     /** Complete, or Failed with its reason, or running when the simulation stopped. */
