@@ -37,6 +37,17 @@ describe('the packed library in a fresh cdk8s app', () => {
   const work = mkdtempSync(join(tmpdir(), 'mlops-user-'));
   const appDir = join(work, 'app');
 
+  /** Another app beside the installed one, sharing its node_modules, with `main` compiled. */
+  const compiledSibling = (name: string, main: string): string => {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) writeFileSync(join(dir, f), readFileSync(join(appDir, f)));
+    writeFileSync(join(dir, 'main.ts'), main);
+    symlinkSync(join(appDir, 'node_modules'), join(dir, 'node_modules'));
+    run(bin('tsc'), ['-p', '.'], dir);
+    return dir;
+  };
+
   beforeAll(() => {
     const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], root).trim().split('\n').pop()!;
     mkdirSync(appDir);
@@ -84,12 +95,7 @@ describe('the packed library in a fresh cdk8s app', () => {
 
   test('a mistake fails `cdk8s synth` with the construct path, and leaves dist/ empty', () => {
     const bad = MAIN_TS.replace('app.synth();', "extract.after(pipeline.node.findChild('fit') as ContainerStep);\napp.synth();");
-    const dir = join(work, 'bad-app');
-    mkdirSync(dir);
-    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) writeFileSync(join(dir, f), readFileSync(join(appDir, f)));
-    writeFileSync(join(dir, 'main.ts'), bad);
-    symlinkSync(join(appDir, 'node_modules'), join(dir, 'node_modules'));
-    run(bin('tsc'), ['-p', '.'], dir);
+    const dir = compiledSibling('bad-app', bad);
     let failure: { status: number; stderr: string } | undefined;
     try {
       run(bin('cdk8s'), ['synth', '--no-check-upgrade'], dir);
@@ -104,12 +110,7 @@ describe('the packed library in a fresh cdk8s app', () => {
   test('the README\'s first example compiles and synthesizes as written', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const example = /```ts\n([\s\S]*?)```/.exec(readme)![1];
-    const dir = join(work, 'readme-app');
-    mkdirSync(dir);
-    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) writeFileSync(join(dir, f), readFileSync(join(appDir, f)));
-    writeFileSync(join(dir, 'main.ts'), example);
-    symlinkSync(join(appDir, 'node_modules'), join(dir, 'node_modules'));
-    run(bin('tsc'), ['-p', '.'], dir);
+    const dir = compiledSibling('readme-app', example);
     run('node', ['build/main.js'], dir);
     const objects = parseAllDocuments(readFileSync(join(dir, 'dist', 'churn.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     const steps = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step']);
