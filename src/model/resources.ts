@@ -66,9 +66,12 @@ export function checkResources(resources: ContainerResources): string[] {
 }
 
 function quantity(value: Cpu | Size): string {
-  if (value instanceof Cpu) return value.amount;
-  const mib = mebibytes(value)!;
-  // Whole gibibytes read better in review: 16Gi rather than 16384Mi.
+  return value instanceof Cpu ? value.amount : sizeQuantity(value);
+}
+
+/** A size of whole mebibytes as a Kubernetes quantity; whole gibibytes read better in review (16Gi, not 16384Mi). */
+export function sizeQuantity(size: Size): string {
+  const mib = size.toMebibytes();
   return mib % 1024 === 0 && mib > 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
 

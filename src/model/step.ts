@@ -3,6 +3,7 @@ import type { Artifact } from './artifact';
 import type { StepSpec } from './container-spec';
 import { dnsLabelProblem } from './names';
 import { Pipeline } from './pipeline';
+import { checkStepSpec } from './spec-checks';
 
 /**
  * One unit of work in a pipeline: a container that runs to completion.
@@ -82,8 +83,14 @@ export abstract class Step extends Construct {
    */
   public abstract spec(): StepSpec;
 
-  /** Problems with this step's own settings, each naming the prop and the fix. */
-  public abstract validateSpec(): string[];
+  /**
+   * Problems with this step's own settings, each naming the prop and the fix. Every step
+   * describes its container as a `StepSpec`, so the checks are shared; a step with props of
+   * its own adds its checks to these.
+   */
+  public validateSpec(): string[] {
+    return checkStepSpec(this.spec());
+  }
 }
 
 const STEP_SYMBOL = Symbol.for('cdk8s-mlops.Step');

@@ -1,5 +1,6 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { dnsSubdomainProblem } from './names';
+import { sizeQuantity } from './resources';
 
 /** How pods may share the workspace volume. */
 export enum WorkspaceAccess {
@@ -66,9 +67,7 @@ export class Workspace {
 
   /** The claim's requested storage as a Kubernetes quantity, e.g. `50Gi`; undefined for an existing claim. */
   public get storageQuantity(): string | undefined {
-    if (!this.size) return undefined;
-    const mib = this.size.toMebibytes();
-    return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
+    return this.size && sizeQuantity(this.size);
   }
 
   private constructor(

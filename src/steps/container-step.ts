@@ -6,7 +6,6 @@ import type { SecretVolume, StepSecurity, StepSpec } from '../model/container-sp
 import type { Gpu } from '../model/gpu';
 import { Step } from '../model/step';
 import { resolveResources } from '../model/resources';
-import { checkStepSpec } from '../model/spec-checks';
 
 /** Props of a `ContainerStep`. */
 export interface ContainerStepProps<O extends Record<string, ArtifactType> = Record<never, never>> {
@@ -206,10 +205,6 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
       inputs: this.inputs,
       outputs: this.outputs,
     };
-  }
-
-  public validateSpec(): string[] {
-    return checkStepSpec(this.spec());
   }
 
   private checkArtifactName(what: 'input' | 'output', name: string): void {

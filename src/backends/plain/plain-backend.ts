@@ -9,7 +9,7 @@ import { Coordinator } from './coordinator';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep } from './plan';
-import { declareWorkspaceClaim, usesWorkspace, workspaceClaimName, workspaceWarnings } from './workspace-claim';
+import { declareWorkspaceClaim, workspaceClaimName, workspaceWarnings } from './workspace-claim';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
 export const DEFAULT_COORDINATOR_IMAGE = 'registry.k8s.io/kubectl:v1.28.15';
@@ -72,7 +72,7 @@ export class PlainBackend implements IPipelineBackend {
       spec: Lazy.any({ produce: () => this.planned(step).jobSpec }),
     }, () => this.planned(step).jobName);
     job.metadata.addAnnotation(DEPENDS_ON_ANNOTATION, Lazy.any({ produce: () => this.planned(step).dependsOn.join(',') || undefined }));
-    job.metadata.addAnnotation(EXTERNAL_REFS_ANNOTATION, Lazy.any({ produce: () => this.externalRefs(step) }));
+    job.metadata.addAnnotation(EXTERNAL_REFS_ANNOTATION, Lazy.any({ produce: () => this.planned(step).externalRefs.join(',') || undefined }));
     // The coordinator must be created after every step Job it releases, and the
     // workspace claim before any pod that mounts it.
     this.coordinator!.job.addDependency(job);
@@ -97,16 +97,6 @@ export class PlainBackend implements IPipelineBackend {
     if (this.workspace || pipeline.workspace.existingClaimName !== undefined) return;
     this.workspace = declareWorkspaceClaim(pipeline);
     for (const job of this.stepJobs) job.addDependency(this.workspace);
-  }
-
-  private externalRefs(step: Step): string | undefined {
-    const planned = this.planned(step);
-    const refs = planned.externalSecrets.map((s) => `secret/${s}`);
-    const claim = this.pipeline!.workspace.existingClaimName;
-    if (usesWorkspace(step) && claim !== undefined) refs.push(`persistentvolumeclaim/${claim}`);
-    const sa = (planned.jobSpec.template as any).spec.serviceAccountName as string | undefined;
-    if (sa) refs.push(`serviceaccount/${sa}`);
-    return refs.length > 0 ? refs.join(',') : undefined;
   }
 
   private planned(step: Step): PlannedStep {

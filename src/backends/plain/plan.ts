@@ -2,7 +2,7 @@ import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
-import { referencedSecrets, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
+import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
 
 /** Stands for a step's own directory until its hash is known. */
 const OWN_DIR = '@@step-dir@@';
@@ -17,8 +17,8 @@ export interface PlannedStep {
   readonly jobSpec: Record<string, unknown>;
   /** Upstream step names, sorted. */
   readonly dependsOn: string[];
-  /** Secrets the step references but the pipeline does not create. */
-  readonly externalSecrets: string[];
+  /** `kind/name` of what the step references but the pipeline does not create. */
+  readonly externalRefs: string[];
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -67,7 +67,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       hash,
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
-      externalSecrets: referencedSecrets(spec),
+      externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),
     });
   }
   return [...planned.values()];

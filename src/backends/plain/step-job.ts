@@ -4,6 +4,7 @@ import type { Step } from '../../model/step';
 import { toQuantities } from '../../model/resources';
 import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
+import { usesWorkspace } from './workspace-claim';
 
 /** Where the workspace is mounted in every step that reads or writes artifacts. */
 export const WORKSPACE_MOUNT = '/mnt/workspace';
@@ -56,7 +57,6 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
  * coordinator releases it.
  */
 export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
-  const usesWorkspace = Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0;
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
   const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
   env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
@@ -69,7 +69,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
 
   const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
   const mounts: Array<Record<string, unknown>> = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (usesWorkspace) {
+  if (usesWorkspace(spec)) {
     volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: ctx.workspaceClaim } });
     mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
   }
@@ -139,16 +139,22 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
   };
 }
 
-/** The names of Secrets a step references, for the external-refs annotation. */
-export function referencedSecrets(spec: StepSpec): string[] {
-  const names = new Set<string>();
+/**
+ * What a step's pod references by name but the pipeline does not create, as `kind/name`
+ * for the external-refs annotation: Secrets, its service account, an existing claim.
+ */
+export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
+  const secrets = new Set<string>();
   for (const value of Object.values(spec.env)) {
     const ref = value.valueFrom?.secretKeyRef?.name;
-    if (ref) names.add(ref);
+    if (ref) secrets.add(ref);
   }
-  for (const v of spec.secretVolumes) names.add(v.secret.name);
-  for (const s of spec.imagePullSecrets) names.add(s.name);
-  return [...names].sort();
+  for (const v of spec.secretVolumes) secrets.add(v.secret.name);
+  for (const s of spec.imagePullSecrets) secrets.add(s.name);
+  const refs = [...secrets].sort().map((name) => `secret/${name}`);
+  if (existingClaim !== undefined && usesWorkspace(spec)) refs.push(`persistentvolumeclaim/${existingClaim}`);
+  if (spec.serviceAccount) refs.push(`serviceaccount/${spec.serviceAccount.name}`);
+  return refs;
 }
 
 function envVar(name: string, value: EnvValue): Record<string, unknown> {

@@ -9,8 +9,8 @@ export function workspaceClaimName(pipeline: Pipeline): string {
   return pipeline.workspace.existingClaimName ?? `${pipeline.pipelineName}-workspace`;
 }
 
-/** Whether `step` reads or writes artifacts, and so mounts the workspace. */
-export function usesWorkspace(step: Step): boolean {
+/** Whether a step (or its spec) reads or writes artifacts, and so mounts the workspace. */
+export function usesWorkspace(step: Pick<Step, 'inputs' | 'outputs'>): boolean {
   return Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0;
 }
 
