@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import { findCycles, levelsOf, topologicalOrder } from './graph-algorithms';
 import { dnsLabelProblem } from './names';
 import type { Pipeline } from './pipeline';
 import type { Step } from './step';
@@ -22,6 +23,7 @@ export class PipelineGraph {
   private readonly upstreamOf = new Map<Step, Step[]>();
   private readonly downstreamOf = new Map<Step, Step[]>();
   private sorted?: Step[];
+  private indexed?: number[][];
 
   public constructor(private readonly pipeline: Pipeline, public readonly steps: readonly Step[]) {
     const known = new Set(steps);
@@ -81,36 +83,14 @@ export class PipelineGraph {
    * Only meaningful when `problems` is empty.
    */
   public topologicalOrder(): Step[] {
-    if (this.sorted) return this.sorted;
-    const index = new Map(this.steps.map((s, i) => [s, i]));
-    const remaining = this.steps.map((s) => this.upstream(s).length);
-    // The ready steps, as a min-heap of their insertion index: taking the smallest each
-    // time keeps ties in the order steps were added (stable, readable output) in
-    // O(log n) per step, where a sorted array costs O(n) (a sweep releases thousands at once).
-    const ready = new MinHeap();
-    remaining.forEach((left, i) => {
-      if (left === 0) ready.push(i);
-    });
-    const order: Step[] = [];
-    while (ready.size > 0) {
-      const step = this.steps[ready.pop()];
-      order.push(step);
-      for (const down of this.downstream(step)) {
-        const i = index.get(down)!;
-        if (--remaining[i] === 0) ready.push(i);
-      }
-    }
-    this.sorted = order;
-    return order;
+    this.sorted ??= topologicalOrder(this.upstreamIndexes()).map((i) => this.steps[i]);
+    return this.sorted;
   }
 
   /** Each step's level: 0 for steps with no upstream, else 1 + the deepest upstream. */
   public levels(): Map<Step, number> {
-    const levels = new Map<Step, number>();
-    for (const step of this.topologicalOrder()) {
-      levels.set(step, Math.max(-1, ...this.upstream(step).map((u) => levels.get(u)!)) + 1);
-    }
-    return levels;
+    const levels = levelsOf(this.upstreamIndexes());
+    return new Map(this.steps.map((s, i) => [s, levels[i]]));
   }
 
   private foreignStepMessage(step: Step, up: Step): string {
@@ -119,74 +99,17 @@ export class PipelineGraph {
       + 'a pipeline can only wait for its own steps: move that step into this pipeline or pass the data another way';
   }
 
-  /** The first cycle found, as a closed path (first step repeated at the end). */
+  /** The cycle through the earliest-added step on one, in execution order, first step repeated at the end. */
   private findCycle(): Step[] | undefined {
-    const state = new Map<Step, 'visiting' | 'done'>();
-    const stack: Step[] = [];
-    const visit = (step: Step): Step[] | undefined => {
-      state.set(step, 'visiting');
-      stack.push(step);
-      for (const up of this.upstream(step)) {
-        if (state.get(up) === 'visiting') {
-          // Report in execution order (upstream first), the way users read a pipeline.
-          return [...stack.slice(stack.indexOf(up)), up].reverse();
-        }
-        if (!state.has(up)) {
-          const found = visit(up);
-          if (found) return found;
-        }
-      }
-      stack.pop();
-      state.set(step, 'done');
-      return undefined;
-    };
-    for (const step of this.steps) {
-      if (!state.has(step)) {
-        const found = visit(step);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  }
-}
-
-/** A binary min-heap of numbers. */
-class MinHeap {
-  private readonly items: number[] = [];
-
-  public get size(): number {
-    return this.items.length;
+    const cycle = findCycles(this.upstreamIndexes())[0];
+    return cycle && [...cycle, cycle[0]].map((i) => this.steps[i]);
   }
 
-  public push(value: number): void {
-    const a = this.items;
-    let i = a.push(value) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent] <= value) break;
-      a[i] = a[parent];
-      i = parent;
-    }
-    a[i] = value;
-  }
-
-  /** Removes and returns the smallest value; the heap must not be empty. */
-  public pop(): number {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
-        if (a[c] >= last) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
+  /** The graph with steps numbered in the order they were added. */
+  private upstreamIndexes(): number[][] {
+    if (this.indexed) return this.indexed;
+    const index = new Map(this.steps.map((s, i) => [s, i]));
+    this.indexed = this.steps.map((s) => this.upstream(s).map((u) => index.get(u)!));
+    return this.indexed;
   }
 }

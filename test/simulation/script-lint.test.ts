@@ -1,15 +1,28 @@
-import { execFileSync } from 'child_process';
 import { join } from 'path';
+import { runTool } from '../support/tools';
 
 const script = join(__dirname, '..', '..', 'assets', 'coordinate.sh');
 
 describe('the coordinator script', () => {
   // The script runs unattended in a pod; quoting and exit-status mistakes only show there.
   test('passes shellcheck with no finding (needs shellcheck on PATH; .ci/run installs it)', () => {
-    expect(execFileSync('shellcheck', ['--shell=bash', '--severity=style', script], { encoding: 'utf8' })).toBe('');
+    expect(runTool('shellcheck', ['--shell=bash', '--severity=style', script], SHELLCHECK_INSTALL)).toEqual({ status: 0, output: '' });
   });
 
   test('is valid bash', () => {
-    expect(execFileSync('bash', ['-n', script], { encoding: 'utf8' })).toBe('');
+    expect(runTool('bash', ['-n', script], 'apt-get install bash')).toEqual({ status: 0, output: '' });
+  });
+
+  test('without shellcheck on PATH, the lint fails naming the tool and how to install it', () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => runTool('shellcheck', ['--version'], SHELLCHECK_INSTALL))
+        .toThrow(new Error('shellcheck is not on PATH, and this test needs it; install it with apt-get install shellcheck (Debian, Ubuntu) or brew install shellcheck (macOS)'));
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
+
+const SHELLCHECK_INSTALL = 'apt-get install shellcheck (Debian, Ubuntu) or brew install shellcheck (macOS)';
