@@ -205,22 +205,8 @@ function collectRawSchemas(): Map<string, Schema> {
 function specialCase(id: string, schema: Schema): Schema {
   if (id === 'io.k8s.apimachinery.pkg.api.resource.Quantity') return { type: ['string', 'number'], format: 'quantity' };
   if (id === 'io.k8s.apimachinery.pkg.util.intstr.IntOrString') return { type: ['string', 'integer'], format: 'int32' };
-  const errata = REQUIRED_ERRATA[id];
-  if (errata && Array.isArray(schema.required)) {
-    return { ...schema, required: (schema.required as string[]).filter((f) => !errata.includes(f)) };
-  }
   return schema;
 }
-
-/**
- * Fields the 1.27.1 OpenAPI marks required although the API server does not require them.
- * PodFailurePolicyRule.onPodConditions: a rule has onExitCodes or onPodConditions, never
- * both; the published spec wrongly requires the latter (corrected in 1.28, see
- * kubernetes-client/python#2056). Without this, every exit-code rule would be a false error.
- */
-const REQUIRED_ERRATA: Readonly<Record<string, readonly string[]>> = {
-  'io.k8s.api.batch.v1.PodFailurePolicyRule': ['onPodConditions'],
-};
 
 /**
  * Returns a strict copy (the originals belong to kubernetes-models and must stay intact):

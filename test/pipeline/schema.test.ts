@@ -2,6 +2,7 @@ import { App, Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret, ServiceAccount } from 'cdk8s-plus-27';
 import { addExamples } from '../../examples/app';
 import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { verifyObjects } from '../../src/verify';
 import { synth } from '../support/synth';
 
@@ -52,6 +53,25 @@ describe('strict Kubernetes 1.27 schema', () => {
     const { objects } = synth(build);
     const { problems } = verifyObjects(objects);
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  // kubeconform and other validators use the published schema as is, where every pod
+  // failure rule requires onPodConditions: check against kubernetes-models' own copy of it,
+  // with none of verify's adjustments.
+  test('every Job validates against the unmodified official 1.27 schema, every pod failure rule with onPodConditions', () => {
+    const { objects } = synth((app) => { addExamples(app); kitchenSink(app); });
+    const jobs = objects.filter((o) => o.kind === 'Job');
+    expect(jobs.length).toBeGreaterThan(10);
+    for (const job of jobs) {
+      expect(() => new Job(job as any).validate()).not.toThrow();
+      for (const rule of job.spec.podFailurePolicy.rules) expect(rule.onPodConditions).toBeInstanceOf(Array);
+    }
+    const coordinator = jobs.find((o) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator')!;
+    expect(coordinator.spec.podFailurePolicy.rules[0]).toEqual(
+      { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3] }, onPodConditions: [] });
+    const unwaived = structuredClone(coordinator);
+    delete unwaived.spec.podFailurePolicy.rules[0].onPodConditions;
+    expect(() => new Job(unwaived as any).validate()).toThrow(/onPodConditions/);
   });
 
   test('the validator is strict: an unknown field in a synthesized pod is an error', () => {

@@ -115,7 +115,7 @@ export function coordinatorObjects(steps: StepSpec[]): Obj[] {
       metadata: { name: COORDINATOR, namespace: NS, labels: pipelineLabels({ 'mlops.cdk8s.io/role': 'coordinator' }) },
       spec: {
         backoffLimit: 6,
-        podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [3] } }] },
+        podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [3] }, onPodConditions: [] }] },
         template: {
           metadata: { labels: pipelineLabels({ 'mlops.cdk8s.io/role': 'coordinator' }) },
           spec: {

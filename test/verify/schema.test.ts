@@ -131,6 +131,17 @@ describe('strict schema validation', () => {
     }]);
   });
 
+  test('a pod failure rule without onPodConditions breaks the official 1.27 schema, which verify no longer waives', () => {
+    const o = job();
+    o.spec.podFailurePolicy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [3] } }] };
+    expect(check(o)).toEqual([{
+      path: '/spec/podFailurePolicy/rules/0/onPodConditions',
+      message: `${J}: missing required field "onPodConditions" at /spec/podFailurePolicy/rules/0; add onPodConditions`,
+    }]);
+    o.spec.podFailurePolicy.rules[0].onPodConditions = [];
+    expect(check(o)).toEqual([]);
+  });
+
   test('bad quantity 1x', () => {
     const o = job();
     o.spec.template.spec.containers[0].resources.limits.cpu = '1x';

@@ -125,8 +125,11 @@ export class Coordinator extends Construct {
       ttlSecondsAfterFinished: this.pipeline.ttlAfterFinished?.toSeconds(),
       podFailurePolicy: {
         rules: [
-          // The run itself failed: retrying the coordinator cannot help.
-          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED] } },
+          // The run itself failed: retrying the coordinator cannot help. The 1.27 OpenAPI marks
+          // onPodConditions required, so schema validators (kubeconform...) refuse a rule
+          // without it; the apiserver counts len(onPodConditions) (pkg/apis/batch/validation),
+          // so an empty list next to onExitCodes satisfies both.
+          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED] }, onPodConditions: [] },
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
