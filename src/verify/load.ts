@@ -45,10 +45,25 @@ export function formatLoadError(e: LoadError): string {
  * file, not just the first.
  */
 export function loadManifests(input: string | readonly string[]): LoadedManifests {
+  const loaded = readManifests(input);
+  if (loaded.errors.length) throw new ManifestLoadError(loaded.errors);
+  return loaded;
+}
+
+/**
+ * Like `loadManifests`, but a file that fails does not stop the others: its errors are
+ * returned and only its objects are left out (what `graph` wants from untrusted YAML).
+ * `-` reads standard input.
+ */
+export function readManifests(input: string | readonly string[]): LoadedManifests & { readonly errors: LoadError[] } {
   const inputs = typeof input === 'string' ? [input] : input;
   const files: string[] = [];
   const errors: LoadError[] = [];
   for (const p of inputs) {
+    if (p === '-') {
+      files.push(p);
+      continue;
+    }
     let stat: fs.Stats;
     try {
       stat = fs.statSync(p);
@@ -65,13 +80,22 @@ export function loadManifests(input: string | readonly string[]): LoadedManifest
   const objects: unknown[] = [];
   const sources: string[] = [];
   for (const file of files) {
-    const loaded = parseManifestText(fs.readFileSync(file, 'utf8'), file);
+    const name = file === '-' ? '<stdin>' : file;
+    let text: string;
+    try {
+      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (e) {
+      errors.push({ file: name, document: 0, message: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const loaded = parseManifestText(text, name);
+    errors.push(...loaded.errors);
+    // A file with an unreadable document is left out whole: half a pipeline would draw wrong.
+    if (loaded.errors.length) continue;
     objects.push(...loaded.objects);
     sources.push(...loaded.sources);
-    errors.push(...loaded.errors);
   }
-  if (errors.length) throw new ManifestLoadError(errors);
-  return { objects, sources, files };
+  return { objects, sources, files: files.map((f) => (f === '-' ? '<stdin>' : f)), errors };
 }
 
 function findYaml(dir: string): string[] {
