@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// page.evaluate runs its callback in Chromium: the DOM types describe that side.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -19,7 +22,7 @@ interface Drawn {
   criticalEdges: number;
   edges: number;
   bands: Record<number, { x0: number; x1: number }>;
-  svg: { width: number; height: number };
+  svg: { x: number; y: number; width: number; height: number };
   markup: number;
   title: string;
 }
