@@ -201,7 +201,7 @@ export function parseManifestText(text: string, file: string): { objects: unknow
       errors.push({
         file, document,
         message: bomb
-          ? `its aliases expand beyond ${MAX_ALIAS_COUNT} nodes, the shape of a YAML alias bomb; refused: write the values out instead of aliasing them`
+          ? `its aliases expand more than ${MAX_ALIAS_COUNT} times, the shape of a YAML alias bomb; refused: write the values out instead of aliasing them`
           : `cannot be read as data: ${(e as Error).message}`,
       });
       return;

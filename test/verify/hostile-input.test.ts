@@ -41,7 +41,7 @@ function hostileFolder(): Record<string, string> {
 }
 
 const MESSAGES = {
-  bomb: 'document 1: its aliases expand beyond 1000 nodes, the shape of a YAML alias bomb; refused: write the values out instead of aliasing them',
+  bomb: 'document 1: its aliases expand more than 1000 times, the shape of a YAML alias bomb; refused: write the values out instead of aliasing them',
   utf8: 'the file is not valid UTF-8 (first bad byte at offset 51); manifests must be UTF-8 text: re-save it as UTF-8',
   empty: 'the file is empty; remove it, or check what wrote it',
   comments: 'the file holds no Kubernetes object, only comments or empty documents; remove it, or check what wrote it',
