@@ -9,4 +9,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   // cdk8s synth of every example plus the bash coordinator runs are CPU-bound; two cores here.
   maxWorkers: 2,
+  // No test is timed (speed goes in bench/): a simulated run that takes 3 s alone takes over
+  // 5 s (jest's default) on a loaded machine, which is not a failure of the code under test.
+  testTimeout: 120_000,
 };
