@@ -112,10 +112,16 @@ export async function main(argv: readonly string[], cli: GraphCliOptions = {}): 
 
   const loaded = readManifests(args.paths);
   for (const e of loaded.errors) err(`error: ${formatLoadError(e)}\n`);
+  // A file with an unreadable document is left out whole: half a pipeline would draw wrong.
+  const failed = new Set(loaded.errors.map((e) => e.file));
+  const kept = loaded.objects.flatMap((o, i) => {
+    const source = loaded.sources[i];
+    return failed.has(source.slice(0, source.lastIndexOf('#'))) ? [] : [{ o, source }];
+  });
   // The report machinery (verify's checks, the layout library) loads only when graph runs.
   const { diagramsOfManifests } = await import('../report/manifest-diagrams');
   const { htmlReport } = await import('../report/html-report');
-  const { diagrams, failures } = diagramsOfManifests(loaded.objects, { namespace: args.namespace, sources: loaded.sources });
+  const { diagrams, failures } = diagramsOfManifests(kept.map((k) => k.o), { namespace: args.namespace, sources: kept.map((k) => k.source) });
   for (const f of failures) err(`error: pipeline ${f.pipeline} (namespace ${f.namespace}): ${f.message}\n`);
   if (diagrams.length === 0 && failures.length === 0) {
     err(`error: no pipeline found in ${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'} (no Job has the mlops.cdk8s.io/pipeline and mlops.cdk8s.io/step labels)\n`);
