@@ -41,7 +41,7 @@ export interface StatusCliOptions {
   readonly now?: () => Date;
   /** Waits between refreshes. Default: a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Environment that names kubectl (MLOPS_KUBECTL). Default: process.env. */
+  /** Environment that names kubectl (MLOPS_KUBECTL) and that kubectl runs in. Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /**
    * Reads the Job list of one refresh. Default: `kubectl get jobs ... -o json` (`readJobs`);
@@ -129,7 +129,7 @@ export async function main(argv: readonly string[], cli: StatusCliOptions = {}):
   }
   const pipeline = args.pipeline;
   const kubectl = kubectlCommand(cli.env);
-  const read = cli.readJobs ?? ((p: string, ns: string | undefined) => readJobs(kubectl, p, ns));
+  const read = cli.readJobs ?? ((p: string, ns: string | undefined) => readJobs(kubectl, p, ns, cli.env ?? process.env));
   const where = args.namespace ? `namespace ${args.namespace}` : 'the current namespace';
 
   let failures = 0;

@@ -17,11 +17,12 @@ export function kubectlCommand(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The parsed Job list of `pipeline`, from `namespace` or kubectl's current one. `--chunk-size=0`
  * makes it one API request however many Jobs there are (kubectl pages by 500 otherwise).
+ * kubectl gets `env` (KUBECONFIG, HOME for its cache).
  */
-export function readJobs(kubectl: string, pipeline: string, namespace: string | undefined): Promise<unknown> {
+export function readJobs(kubectl: string, pipeline: string, namespace: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
   const args = ['get', 'jobs', '-l', `${PIPELINE_LABEL}=${pipeline}`, '-o', 'json', '--chunk-size=0', ...(namespace ? ['-n', namespace] : [])];
   return new Promise((resolve, reject) => {
-    execFile(kubectl, args, { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(kubectl, args, { env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
         reject(new ReadJobsError(`cannot run ${kubectl}: not found; install kubectl or set MLOPS_KUBECTL to its path`));
         return;
