@@ -1,13 +1,17 @@
 import type { StepSpec } from './container-spec';
 import { wholeSecondsProblem } from './durations';
-import { dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
-import { checkResources } from './resources';
+import { dnsLabelProblem, dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
+import { IMAGE_PULL_POLICIES } from './pull-policy';
+import { checkResources, mebibytes } from './resources';
 
 /** Kubernetes refuses an Indexed Job with more completions than this. */
 const MAX_INDEXED_COMPLETIONS = 100_000;
 
 /** Paths the backend mounts itself; a secret volume there would hide them. */
 const RESERVED_MOUNTS = ['/tmp', '/mnt/workspace'];
+
+/** Containers the backend adds to a step's pod; the step's own must be named otherwise. */
+const RESERVED_CONTAINER_NAMES = ['prepare-outputs'];
 
 /** Variables the platform sets: the backend's artifact locations and the Job controller's index. */
 const RESERVED_ENV = /^(MLOPS_|JOB_COMPLETION_INDEX$)/;
@@ -32,8 +36,18 @@ export function checkStepSpec(spec: StepSpec): string[] {
 }
 
 function checkImage(spec: StepSpec): string[] {
-  if (spec.image.trim() === '') return ['no container image: set \'image\' on the step or \'defaults.image\' on the pipeline'];
-  return optional(imageReferenceProblem(spec.image));
+  const problems: string[] = [];
+  if (spec.image.trim() === '') problems.push('no container image: set \'image\' on the step or \'defaults.image\' on the pipeline');
+  else problems.push(...optional(imageReferenceProblem(spec.image)));
+  if (!IMAGE_PULL_POLICIES.includes(spec.imagePullPolicy)) {
+    problems.push(`'imagePullPolicy' must be 'Always', 'IfNotPresent' or 'Never', got '${spec.imagePullPolicy}'`);
+  }
+  const nameProblem = dnsLabelProblem(spec.containerName);
+  if (nameProblem) problems.push(`'containerName' '${spec.containerName}' is not a valid name: ${nameProblem}`);
+  else if (RESERVED_CONTAINER_NAMES.includes(spec.containerName)) {
+    problems.push(`'containerName' '${spec.containerName}' is the name of a container cdk8s-mlops adds to the pod; choose another`);
+  }
+  return problems;
 }
 
 function checkRun(spec: StepSpec): string[] {
@@ -65,19 +79,37 @@ function checkEnv(spec: StepSpec): string[] {
 
 function checkMounts(spec: StepSpec): string[] {
   const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const volume of spec.secretVolumes) {
-    const path = volume.mountPath.replace(/\/+$/, '');
-    if (!volume.mountPath.startsWith('/')) {
-      problems.push(`secret volume mountPath '${volume.mountPath}' must be an absolute path`);
+  const seen = new Map<string, string>();
+  const mounts = [
+    ...spec.secretVolumes.map((v) => ({ what: 'secret volume', source: `secret '${v.secret.name}'`, mountPath: v.mountPath, subPath: undefined })),
+    ...spec.volumes.map((v) => ({ what: 'volume', source: String(v.volume), mountPath: v.mountPath, subPath: v.subPath })),
+  ];
+  for (const m of mounts) {
+    const path = m.mountPath.replace(/\/+$/, '');
+    if (!m.mountPath.startsWith('/')) {
+      problems.push(`${m.what} mountPath '${m.mountPath}' must be an absolute path`);
     } else if (RESERVED_MOUNTS.some((r) => path === r || path.startsWith(`${r}/`))) {
-      problems.push(`secret volume mountPath '${volume.mountPath}' would hide ${RESERVED_MOUNTS.join(' or ')}, which every step needs; mount it elsewhere`);
+      problems.push(`${m.what} mountPath '${m.mountPath}' would hide ${RESERVED_MOUNTS.join(' or ')}, which every step needs; mount it elsewhere`);
     } else if (seen.has(path)) {
-      problems.push(`two secret volumes are mounted at '${volume.mountPath}'; give each its own path`);
+      problems.push(`two volumes are mounted at '${m.mountPath}' (${seen.get(path)} and ${m.source}); give each its own path`);
     }
-    seen.add(path);
-    const nameProblem = dnsSubdomainProblem(volume.secret.name);
-    if (nameProblem) problems.push(`secret name '${volume.secret.name}' is invalid: ${nameProblem}`);
+    if (!seen.has(path)) seen.set(path, m.source);
+    if (m.subPath !== undefined && (m.subPath === '' || m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
+      problems.push(`volume subPath '${m.subPath}' at '${m.mountPath}' must be a relative path inside the volume, without '..'`);
+    }
+  }
+  for (const v of spec.secretVolumes) {
+    const nameProblem = dnsSubdomainProblem(v.secret.name);
+    if (nameProblem) problems.push(`secret name '${v.secret.name}' is invalid: ${nameProblem}`);
+  }
+  for (const { volume } of spec.volumes) {
+    const s = volume.source;
+    const name = s.kind === 'claim' ? s.claimName : s.kind === 'configMap' ? s.name : undefined;
+    const nameProblem = name !== undefined && dnsSubdomainProblem(name);
+    if (nameProblem) problems.push(`${volume} is not a valid name: ${nameProblem}`);
+    if (s.kind === 'emptyDir' && s.sizeLimit !== undefined && !((mebibytes(s.sizeLimit) ?? 0) >= 1)) {
+      problems.push('emptyDir sizeLimit must be a whole number of mebibytes, at least 1; use Size.mebibytes(n) or Size.gibibytes(n)');
+    }
   }
   for (const secret of spec.imagePullSecrets) {
     const nameProblem = dnsSubdomainProblem(secret.name);

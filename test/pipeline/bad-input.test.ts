@@ -190,7 +190,7 @@ describe('settings that would break the run at run time', () => {
       const secret = Secret.fromSecretName(p, 'S', 'creds');
       new ContainerStep(p, 's', { image, secretVolumes: [{ secret, mountPath: '/tmp/creds' }, { secret, mountPath: '/etc/a' }, { secret, mountPath: '/etc/a/' }] });
     }, `${VALIDATION}[p/s] secret volume mountPath '/tmp/creds' would hide /tmp or /mnt/workspace, which every step needs; mount it elsewhere\n  `
-      + '[p/s] two secret volumes are mounted at \'/etc/a/\'; give each its own path');
+      + '[p/s] two volumes are mounted at \'/etc/a/\' (secret \'creds\' and secret \'creds\'); give each its own path');
   });
 
   test('fails on env names Kubernetes refuses or owns', () => {
