@@ -1,8 +1,11 @@
+import { posix } from 'path';
 import type { StepSpec } from './container-spec';
 import { wholeSecondsProblem } from './durations';
+import { dataKeyProblem, keyRefOf } from './key-refs';
 import { dnsLabelProblem, dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
 import { IMAGE_PULL_POLICIES } from './pull-policy';
 import { checkResources, mebibytes } from './resources';
+import { isWholeNumberIn, shown } from './values';
 
 /** Kubernetes refuses an Indexed Job with more completions than this. */
 const MAX_INDEXED_COMPLETIONS = 100_000;
@@ -29,6 +32,7 @@ export function checkStepSpec(spec: StepSpec): string[] {
     ...optional(spec.gpu?.problem()),
     ...checkRun(spec),
     ...checkEnv(spec),
+    ...checkInputs(spec),
     ...checkMounts(spec),
     ...checkScheduling(spec),
     ...checkIdentity(spec),
@@ -37,7 +41,7 @@ export function checkStepSpec(spec: StepSpec): string[] {
 
 function checkImage(spec: StepSpec): string[] {
   const problems: string[] = [];
-  if (spec.image.trim() === '') problems.push('no container image: set \'image\' on the step or \'defaults.image\' on the pipeline');
+  if (typeof spec.image === 'string' && spec.image.trim() === '') problems.push('no container image: set \'image\' on the step or \'defaults.image\' on the pipeline');
   else problems.push(...optional(imageReferenceProblem(spec.image)));
   if (!IMAGE_PULL_POLICIES.includes(spec.imagePullPolicy)) {
     problems.push(`'imagePullPolicy' must be 'Always', 'IfNotPresent' or 'Never', got '${spec.imagePullPolicy}'`);
@@ -52,55 +56,96 @@ function checkImage(spec: StepSpec): string[] {
 
 function checkRun(spec: StepSpec): string[] {
   const problems: string[] = [];
-  if (!Number.isInteger(spec.retries) || spec.retries < 0 || spec.retries > 100) {
-    problems.push(`'retries' must be a whole number from 0 to 100, got ${spec.retries}`);
+  if (!isWholeNumberIn(spec.retries, 0, 100)) {
+    problems.push(`'retries' must be a whole number from 0 to 100, got ${shown(spec.retries)}`);
   }
   if (spec.timeout !== undefined) problems.push(...optional(wholeSecondsProblem('timeout', spec.timeout)));
-  if (!Number.isInteger(spec.fanOut) || spec.fanOut < 1 || spec.fanOut > MAX_INDEXED_COMPLETIONS) {
-    problems.push(`'fanOut' must be a whole number from 1 to ${MAX_INDEXED_COMPLETIONS}, got ${spec.fanOut}`);
-  }
-  if (!Number.isInteger(spec.fanOutParallelism) || spec.fanOutParallelism < 1 || spec.fanOutParallelism > spec.fanOut) {
-    problems.push(`'fanOutParallelism' must be a whole number from 1 to fanOut (${spec.fanOut}), got ${spec.fanOutParallelism}`);
+  if (!isWholeNumberIn(spec.fanOut, 1, MAX_INDEXED_COMPLETIONS)) {
+    problems.push(`'fanOut' must be a whole number from 1 to ${MAX_INDEXED_COMPLETIONS}, got ${shown(spec.fanOut)}`);
+  } else if (!isWholeNumberIn(spec.fanOutParallelism, 1, spec.fanOut)) {
+    problems.push(`'fanOutParallelism' must be a whole number from 1 to fanOut (${spec.fanOut}), got ${shown(spec.fanOutParallelism)}`);
   }
   return problems;
 }
 
 function checkEnv(spec: StepSpec): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(spec.env)) {
+  for (const [name, value] of Object.entries(spec.env)) {
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name) || name === '.' || name.startsWith('..')) {
       problems.push(`env var name '${name}' is invalid; use letters, digits, '_', '-' or '.', not starting with a digit or '..'`);
     } else if (RESERVED_ENV.test(name)) {
       problems.push(`env var '${name}' is set by cdk8s-mlops or Kubernetes (artifact locations, the fan-out index); rename it`);
     }
+    const ref = keyRefOf(value);
+    if (!ref) continue;
+    const nameProblem = dnsSubdomainProblem(ref.name);
+    if (nameProblem) problems.push(`env var '${name}' reads ${ref.kind} '${ref.name}', which is not a valid name: ${nameProblem}`);
+    const keyProblem = dataKeyProblem(ref.key);
+    if (keyProblem) problems.push(`env var '${name}' reads key '${ref.key}' of ${ref.kind} '${ref.name}', which is not a valid key: ${keyProblem}`);
   }
   return problems;
 }
 
+/**
+ * Every input must be an output its producer declared: the producer's init container creates
+ * only those directories, and a hand-made artifact's name goes into a path unchecked.
+ */
+function checkInputs(spec: StepSpec): string[] {
+  const problems: string[] = [];
+  for (const [name, artifact] of Object.entries(spec.inputs)) {
+    if (artifact.producer.outputs[artifact.name] === artifact) continue;
+    problems.push(`input '${name}' reads '${artifact.name}' of ${artifact.producer.node.path}, which is not one of its declared outputs; `
+      + `declare it on that step (outputs: { name: Dataset }) and pass step.outputs.name`);
+  }
+  return problems;
+}
+
+/** A mount path as the container sees it: `//mnt/./workspace/` is `/mnt/workspace`. */
+function normalMountPath(path: string): string {
+  const normal = posix.normalize(path);
+  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
+}
+
+/** Whether one of two normalized paths contains the other (or they are the same). */
+function overlaps(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
+  return inside(a, b) || inside(b, a);
+}
+
 function checkMounts(spec: StepSpec): string[] {
   const problems: string[] = [];
-  const seen = new Map<string, string>();
+  const seen: Array<{ path: string; source: string; secret: boolean }> = [];
   const mounts = [
-    ...spec.secretVolumes.map((v) => ({ what: 'secret volume', source: `secret '${v.secret.name}'`, mountPath: v.mountPath, subPath: undefined })),
-    ...spec.volumes.map((v) => ({ what: 'volume', source: String(v.volume), mountPath: v.mountPath, subPath: v.subPath })),
+    ...spec.secretVolumes.map((v) => ({ secret: true, source: `secret '${v.secret.name}'`, mountPath: String(v.mountPath), subPath: undefined })),
+    ...spec.volumes.map((v) => ({ secret: false, source: String(v.volume), mountPath: String(v.mountPath), subPath: v.subPath })),
   ];
   for (const m of mounts) {
-    const path = m.mountPath.replace(/\/+$/, '');
+    const what = m.secret ? 'secret volume' : 'volume';
+    const path = normalMountPath(m.mountPath);
+    const shownPath = path === m.mountPath ? `'${m.mountPath}'` : `'${m.mountPath}' (${path})`;
+    const reserved = RESERVED_MOUNTS.find((r) => overlaps(path, r));
+    const same = seen.find((p) => p.path === path);
+    // Secrets nested in each other hide keys; other volumes may nest (a claim below the workspace's path).
+    const nested = m.secret && seen.find((p) => p.secret && overlaps(path, p.path));
     if (!m.mountPath.startsWith('/')) {
-      problems.push(`${m.what} mountPath '${m.mountPath}' must be an absolute path`);
-    } else if (RESERVED_MOUNTS.some((r) => path === r || path.startsWith(`${r}/`))) {
-      problems.push(`${m.what} mountPath '${m.mountPath}' would hide ${RESERVED_MOUNTS.join(' or ')}, which every step needs; mount it elsewhere`);
-    } else if (seen.has(path)) {
-      problems.push(`two volumes are mounted at '${m.mountPath}' (${seen.get(path)} and ${m.source}); give each its own path`);
+      problems.push(`${what} mountPath '${m.mountPath}' must be an absolute path`);
+    } else if (reserved) {
+      problems.push(`${what} mountPath ${shownPath} overlaps ${reserved}, which every step needs; mount it elsewhere, e.g. ${m.secret ? '/etc/secrets/<name>' : '/data'}`);
+    } else if (same && same.secret && m.secret) {
+      problems.push(`two secret volumes are mounted at ${shownPath}; give each its own path`);
+    } else if (same) {
+      problems.push(`two volumes are mounted at ${shownPath} (${same.source} and ${m.source}); give each its own path`);
+    } else if (nested) {
+      problems.push(`secret volume mountPath ${shownPath} overlaps another secret volume at '${nested.path}'; give each its own path, neither inside the other`);
     }
-    if (!seen.has(path)) seen.set(path, m.source);
+    seen.push({ path, source: m.source, secret: m.secret });
     if (m.subPath !== undefined && (m.subPath === '' || m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
       problems.push(`volume subPath '${m.subPath}' at '${m.mountPath}' must be a relative path inside the volume, without '..'`);
     }
   }
-  for (const v of spec.secretVolumes) {
-    const nameProblem = dnsSubdomainProblem(v.secret.name);
-    if (nameProblem) problems.push(`secret name '${v.secret.name}' is invalid: ${nameProblem}`);
+  for (const volume of spec.secretVolumes) {
+    const nameProblem = dnsSubdomainProblem(volume.secret.name);
+    if (nameProblem) problems.push(`secret name '${volume.secret.name}' is invalid: ${nameProblem}`);
   }
   for (const { volume } of spec.volumes) {
     const s = volume.source;
@@ -141,7 +186,7 @@ function checkIdentity(spec: StepSpec): string[] {
   const problems: string[] = [];
   const { user, group, runAsNonRoot } = spec.security;
   for (const [prop, id] of [['security.user', user], ['security.group', group]] as const) {
-    if (!Number.isInteger(id) || id < 0 || id > 2147483647) problems.push(`'${prop}' must be a whole number from 0 to 2147483647, got ${id}`);
+    if (!isWholeNumberIn(id, 0, 2147483647)) problems.push(`'${prop}' must be a whole number from 0 to 2147483647, got ${shown(id)}`);
   }
   if (user === 0 && runAsNonRoot) {
     problems.push('\'security.user\' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; '

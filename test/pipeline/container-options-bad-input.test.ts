@@ -21,7 +21,7 @@ describe('bad container options fail synthesis with a precise error and write no
         secretVolumes: [{ secret: Secret.fromSecretName(p, 'S', 'creds'), mountPath: '/data' }],
         volumes: [{ mountPath: '/data/', volume: StepVolume.fromClaimName('imagenet') }, { mountPath: '/data', volume: StepVolume.emptyDir() }],
       });
-    }, `${VALIDATION}[p/s] two volumes are mounted at '/data/' (secret 'creds' and claim 'imagenet'); give each its own path\n  `
+    }, `${VALIDATION}[p/s] two volumes are mounted at '/data/' (/data) (secret 'creds' and claim 'imagenet'); give each its own path\n  `
       + '[p/s] two volumes are mounted at \'/data\' (secret \'creds\' and emptyDir); give each its own path');
   });
 
@@ -34,8 +34,8 @@ describe('bad container options fail synthesis with a precise error and write no
           { mountPath: '/mnt/workspace/p', volume: StepVolume.workspace() },
         ],
       });
-    }, `${VALIDATION}[p/s] volume mountPath '/tmp' would hide /tmp or /mnt/workspace, which every step needs; mount it elsewhere\n  `
-      + '[p/s] volume mountPath \'/mnt/workspace/p\' would hide /tmp or /mnt/workspace, which every step needs; mount it elsewhere');
+    }, `${VALIDATION}[p/s] volume mountPath '/tmp' overlaps /tmp, which every step needs; mount it elsewhere, e.g. /data\n  `
+      + '[p/s] volume mountPath \'/mnt/workspace/p\' overlaps /mnt/workspace, which every step needs; mount it elsewhere, e.g. /data');
   });
 
   test('a relative mount path, a subPath leaving the volume, a bad claim name, a zero size limit', () => {
