@@ -1,5 +1,6 @@
-import { LEDGER_ANNOTATION as LEDGER, SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
+import { SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
 import { Cluster, Pod } from './cluster';
+import { readLedger } from './ledger';
 import type { KubectlClient } from './kubectl-client';
 import { CoordinatorSpec, PlanEntry } from './load';
 import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
@@ -147,7 +148,7 @@ export function buildResult(input: ResultInput): SimulationResult {
       runs: mine,
       stdout: mine.map((r) => r.stdout).join(''),
       stderr: mine.map((r) => r.stderr).join(''),
-      ledger: me ? me.obj.metadata.annotations?.[LEDGER] : undefined,
+      ledger: me && k ? readLedger(me.obj.metadata.annotations, k.plan) : undefined,
       steps: plan,
     };
   };

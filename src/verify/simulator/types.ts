@@ -1,3 +1,4 @@
+import type { LedgerView } from './ledger';
 import type { ApiRequest } from './api-server';
 import type { KubectlClient } from './kubectl-client';
 
@@ -204,8 +205,8 @@ export interface CoordinatorOutcome {
   readonly runs: CoordinatorRun[];
   readonly stdout: string;
   readonly stderr: string;
-  /** The ledger annotation on its Job at the end. */
-  readonly ledger?: string;
+  /** Its ledger at the end, decoded. */
+  readonly ledger?: LedgerView;
   /** Its plan's steps, by step id; the same timelines as `SimulationResult.jobs`. */
   readonly steps: Record<string, StepTimeline>;
 }
@@ -234,8 +235,8 @@ export interface SimulationResult {
   readonly coordinators: CoordinatorOutcome[];
   /** `mlops.cdk8s.io/skipped` annotations by step. */
   readonly skipped: Record<string, string>;
-  /** The ledger annotation on the (first) coordinator's Job at the end. */
-  readonly ledger?: string;
+  /** The (first) coordinator's ledger at the end, decoded. */
+  readonly ledger?: LedgerView;
   /** The first coordinator: the one of the objects passed to `simulate`. */
   readonly coordinator: {
     readonly job: string;
