@@ -1,5 +1,6 @@
 import type { Duration } from 'cdk8s';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
+import { cronJobNameProblem } from '../../model/cron';
 import { MAX_NAME_LENGTH } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import { stepJobName } from './plan';
@@ -29,13 +30,16 @@ export function checkPlainLimits(pipeline: Pipeline, graph: PipelineGraph, pollI
     }
   }
   const coordinatorName = `${pipelineName}-coordinator-${SAMPLE_HASH}`;
-  if (coordinatorName.length > MAX_NAME_LENGTH) {
+  // A run's coordinator Job is named by its CronJob (`<pipeline>-<unix minutes>`) instead.
+  if (!pipeline.runs && coordinatorName.length > MAX_NAME_LENGTH) {
     problems.push({
       construct: pipeline,
       message: `the coordinator Job name '${coordinatorName}' has ${coordinatorName.length} characters, more than ${MAX_NAME_LENGTH}; `
         + `shorten the pipeline id by ${coordinatorName.length - MAX_NAME_LENGTH}`,
     });
   }
+  const cronJobName = pipeline.runs && cronJobNameProblem(pipelineName);
+  if (cronJobName) problems.push({ construct: pipeline, message: `the pipeline id names its CronJob: ${cronJobName}` });
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   const minTtl = Math.max(MIN_TTL_SECONDS, MIN_TTL_POLLS * pollInterval.toSeconds());
   if (ttl !== undefined && ttl < minTtl) {

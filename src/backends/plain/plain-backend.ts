@@ -9,6 +9,7 @@ import { Coordinator } from './coordinator';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep } from './plan';
+import { runTemplates } from './scheduled-run';
 import { declareWorkspaceClaim, workspaceClaimName, workspaceWarnings } from './workspace-claim';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
@@ -61,10 +62,13 @@ export class PlainBackend implements IPipelineBackend {
       image: this.coordinatorImage,
       pollInterval: this.pollInterval,
       plan: () => this.plan().order,
+      runTemplates: pipeline.runs ? () => this.runTemplates() : undefined,
     });
   }
 
   public addStep(step: Step): void {
+    // Each run creates its own step Jobs from the coordinator's templates: none in the YAML.
+    if (this.pipeline!.runs) return;
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -99,6 +103,12 @@ export class PlainBackend implements IPipelineBackend {
     for (const job of this.stepJobs) job.addDependency(this.workspace);
   }
 
+  private runTemplates(): string {
+    const pipeline = this.pipeline!;
+    const reused = new Set(pipeline.steps.filter((s) => pipeline.isReusedAcrossRuns(s)).map((s) => s.stepName));
+    return runTemplates(pipeline, this.plan().order, reused);
+  }
+
   private planned(step: Step): PlannedStep {
     return this.plan().steps.get(step)!;
   }
@@ -106,7 +116,12 @@ export class PlainBackend implements IPipelineBackend {
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
     const graph = this.pipeline!.graph;
     if (this.planCache?.graph !== graph) {
-      const order = planPipeline(this.pipeline!, graph, { utilityImage: this.coordinatorImage, workspaceClaim: workspaceClaimName(this.pipeline!) });
+      const pipeline = this.pipeline!;
+      const order = planPipeline(pipeline, graph, {
+        utilityImage: this.coordinatorImage,
+        workspaceClaim: workspaceClaimName(pipeline),
+        perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
+      });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };
     }
     return this.planCache;

@@ -1,0 +1,97 @@
+import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
+import type { Pipeline } from '../../model/pipeline';
+import { PipelineRuns } from '../../model/schedule';
+import type { PlannedStep } from './plan';
+import { WORKSPACE_MOUNT } from './step-job';
+
+/**
+ * Placeholders in the run templates that the run prelude (`assets/start-run.sh`) replaces
+ * when a run starts: the run id (its coordinator Job's name) and 8 hex digits of its hash.
+ */
+export const RUN_PLACEHOLDER = '@@run@@';
+export const RUN_HASH_PLACEHOLDER = '@@run-hash@@';
+
+/** Where the coordinator finds the run templates. */
+const TEMPLATES_PATH = '/etc/mlops/jobs';
+
+/**
+ * An unused schedule for a pipeline run only on demand: its CronJob is suspended, so it never
+ * fires; it exists to hold the run template for `kubectl create job --from=cronjob/...`.
+ */
+const ON_DEMAND_SCHEDULE = '@yearly';
+
+/**
+ * A step's folder in one run: `<mount>/<pipeline>/runs/<run>/<step>`, so one run never
+ * reads or overwrites another's files, and retention can delete a run's folder whole.
+ */
+export function runStepDirectory(pipelineName: string, stepName: string): string {
+  return `${WORKSPACE_MOUNT}/${pipelineName}/runs/${RUN_PLACEHOLDER}/${stepName}`;
+}
+
+/**
+ * The ConfigMap value the prelude reads: the step Jobs every run creates, as JSON.
+ * `run` holds the Jobs of one run (the prelude names them, labels them with the run id and
+ * makes the run's coordinator their owner); `shared` the Jobs reused across runs, created
+ * as they are, with no owner, so deleting a run leaves them for the next.
+ */
+export function runTemplates(pipeline: Pipeline, plan: readonly PlannedStep[], reused: ReadonlySet<string>): string {
+  const job = (p: PlannedStep) => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: p.jobName,
+      namespace: pipeline.namespace,
+      labels: { ...pipeline.labels, [STEP_LABEL]: p.step.stepName, 'app.kubernetes.io/component': 'step' },
+      annotations: withoutEmpty({
+        [DEPENDS_ON_ANNOTATION]: p.dependsOn.join(','),
+        [EXTERNAL_REFS_ANNOTATION]: p.externalRefs.join(','),
+      }),
+    },
+    spec: p.jobSpec,
+  });
+  return JSON.stringify({
+    run: plan.filter((p) => !reused.has(p.step.stepName)).map(job),
+    shared: plan.filter((p) => reused.has(p.step.stepName)).map(job),
+  });
+}
+
+/** What a run's coordinator adds to its environment: who it is, read from its pod's labels. */
+export function runCoordinatorEnv(): Array<Record<string, unknown>> {
+  // The Job controller labels every pod with its Job's name and uid (Kubernetes >= 1.27).
+  const label = (key: string) => ({ fieldRef: { fieldPath: `metadata.labels['${key}']` } });
+  return [
+    { name: 'MLOPS_SELF', valueFrom: label('batch.kubernetes.io/job-name') },
+    { name: 'MLOPS_RUN_UID', valueFrom: label('batch.kubernetes.io/controller-uid') },
+    { name: 'MLOPS_RUN_TEMPLATES', value: TEMPLATES_PATH },
+  ];
+}
+
+/**
+ * RBAC of a run's coordinator. Its own Job and its step Jobs are named when the run starts,
+ * so neither `create` nor `patch` can be limited by `resourceNames`: they cover every Job
+ * of the namespace (see docs/schedules.md, "Least privilege").
+ */
+export function runCoordinatorRules(): unknown[] {
+  return [
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'create', 'patch'] },
+  ];
+}
+
+/** The CronJob's `spec`: the schedule, and the coordinator Job each run starts with. */
+export function cronJobSpec(runs: PipelineRuns, jobTemplate: { metadata: Record<string, unknown>; spec: unknown }): Record<string, unknown> {
+  return {
+    schedule: runs.cron ?? ON_DEMAND_SCHEDULE,
+    suspend: runs.cron === undefined ? true : undefined,
+    timeZone: runs.timeZone,
+    concurrencyPolicy: runs.concurrency,
+    startingDeadlineSeconds: runs.startingDeadlineSeconds,
+    successfulJobsHistoryLimit: runs.successfulRunsToKeep,
+    failedJobsHistoryLimit: runs.failedRunsToKeep,
+    jobTemplate,
+  };
+}
+
+function withoutEmpty(record: Record<string, string>): Record<string, string> | undefined {
+  const entries = Object.entries(record).filter(([, v]) => v !== '');
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
