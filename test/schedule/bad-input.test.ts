@@ -102,3 +102,9 @@ test('warns when failed runs are deleted at once and nothing else reports a fail
   new ContainerStep(kept, 'train');
   expect(kept.warnings).toEqual([]);
 });
+
+test('fails on a step named like the prune step of a pipeline that keeps N runs\' folders', () => {
+  expectFailure((app) => {
+    new ContainerStep(new Pipeline(app, 'p', { defaults: { image }, onDemand: { keepArtifactsOfRuns: 3 } }), 'prune-runs');
+  }, `${VALIDATION}[p/prune-runs] step name 'prune-runs' is taken by the step that deletes old runs' folders ('keepArtifactsOfRuns'); rename the step`);
+});

@@ -28,6 +28,8 @@ export interface CoordinatorProps {
    * coordinator then is the job template of a CronJob and creates each run's Jobs itself.
    */
   readonly runTemplates?: () => string;
+  /** Plan lines of nodes the backend adds after the steps (`planLines`). */
+  readonly planTail?: () => string;
 }
 
 /**
@@ -104,7 +106,7 @@ export class Coordinator extends Construct {
   /** `<pipeline>-coordinator-<hash>`: a changed plan or setting is a new Job. */
   private versionedName(): string {
     const hash = shortHash({
-      plan: planText(this.props.plan()),
+      plan: this.planText(),
       script: coordinatorScript(),
       image: this.props.image,
       poll: this.props.pollInterval.toSeconds(),
@@ -125,8 +127,12 @@ export class Coordinator extends Construct {
     return Math.max(256, Math.ceil(this.props.plan().length / 8));
   }
 
+  private planText(): string {
+    return planText(this.props.plan()) + (this.props.planTail?.() ?? '');
+  }
+
   private configMapData(): Record<string, string> {
-    const data: Record<string, string> = { 'coordinate.sh': coordinatorScript(), 'plan': planText(this.props.plan()) };
+    const data: Record<string, string> = { 'coordinate.sh': coordinatorScript(), 'plan': this.planText() };
     if (this.props.runTemplates) {
       data['start-run.sh'] = runPreludeScript();
       data.jobs = this.props.runTemplates();

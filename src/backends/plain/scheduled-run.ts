@@ -28,20 +28,35 @@ export function runStepDirectory(pipelineName: string, stepName: string): string
   return `${WORKSPACE_MOUNT}/${pipelineName}/runs/${RUN_PLACEHOLDER}/${stepName}`;
 }
 
+/** A node of a run's plan: a step, or a node the backend adds (pruning old runs). */
+export interface RunNode extends Pick<PlannedStep, 'jobName' | 'dependsOn' | 'externalRefs' | 'jobSpec'> {
+  readonly stepName: string;
+}
+
+/** A planned step as a node of the run. */
+export function runNode(p: PlannedStep): RunNode {
+  return { stepName: p.step.stepName, jobName: p.jobName, dependsOn: p.dependsOn, externalRefs: p.externalRefs, jobSpec: p.jobSpec };
+}
+
+/** Plan lines (`<step>\t<job>\t<upstream or ->`) of nodes the backend adds after the steps. */
+export function planLines(nodes: readonly RunNode[]): string {
+  return nodes.map((n) => `${n.stepName}\t${n.jobName}\t${n.dependsOn.join(',') || '-'}\n`).join('');
+}
+
 /**
  * The ConfigMap value the prelude reads: the step Jobs every run creates, as JSON.
  * `run` holds the Jobs of one run (the prelude names them, labels them with the run id and
  * makes the run's coordinator their owner); `shared` the Jobs reused across runs, created
  * as they are, with no owner, so deleting a run leaves them for the next.
  */
-export function runTemplates(pipeline: Pipeline, plan: readonly PlannedStep[], reused: ReadonlySet<string>): string {
-  const job = (p: PlannedStep) => ({
+export function runTemplates(pipeline: Pipeline, run: readonly RunNode[], shared: readonly RunNode[]): string {
+  const job = (p: RunNode) => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
       name: p.jobName,
       namespace: pipeline.namespace,
-      labels: { ...pipeline.labels, [STEP_LABEL]: p.step.stepName, 'app.kubernetes.io/component': 'step' },
+      labels: { ...pipeline.labels, [STEP_LABEL]: p.stepName, 'app.kubernetes.io/component': 'step' },
       annotations: withoutEmpty({
         [DEPENDS_ON_ANNOTATION]: p.dependsOn.join(','),
         [EXTERNAL_REFS_ANNOTATION]: p.externalRefs.join(','),
@@ -49,10 +64,7 @@ export function runTemplates(pipeline: Pipeline, plan: readonly PlannedStep[], r
     },
     spec: p.jobSpec,
   });
-  return JSON.stringify({
-    run: plan.filter((p) => !reused.has(p.step.stepName)).map(job),
-    shared: plan.filter((p) => reused.has(p.step.stepName)).map(job),
-  });
+  return JSON.stringify({ run: run.map(job), shared: shared.map(job) });
 }
 
 /** What a run's coordinator adds to its environment: who it is, read from its pod's labels. */
