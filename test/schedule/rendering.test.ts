@@ -103,8 +103,8 @@ describe('a scheduled pipeline', () => {
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
   });
 
-  test('the coordinator may list, create and patch Jobs of its namespace: run names are made at run time', () => {
-    expect(findOne(objects, 'Role').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'create', 'patch'] }]);
+  test('the coordinator may list, get, create and patch Jobs of its namespace: run names are made at run time', () => {
+    expect(findOne(objects, 'Role').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'get', 'create', 'patch'] }]);
     expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind))).toEqual([]);
   });
 });

@@ -85,7 +85,8 @@ export function runCoordinatorEnv(): Array<Record<string, unknown>> {
  */
 export function runCoordinatorRules(): unknown[] {
   return [
-    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'create', 'patch'] },
+    // get: kubectl patch reads the object before it patches it (cli-runtime's resource builder).
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'get', 'create', 'patch'] },
   ];
 }
 
