@@ -6,11 +6,14 @@ import type { Pipeline } from '../../model/pipeline';
 import { coordinatorScript, runPreludeScript } from './assets';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
-import { cronJobSpec, runCoordinatorEnv, runCoordinatorRules } from './scheduled-run';
+import { cronJobSpec, RUN_COORDINATOR_COMMAND, runCoordinatorEnv, runCoordinatorRules } from './scheduled-run';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
+
+/** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
+export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
 
 /** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
 const DEADLINE_GRACE_SECONDS = 300;
@@ -190,7 +193,7 @@ export class Coordinator extends Construct {
             name: 'coordinator',
             image: this.props.image,
             imagePullPolicy: 'IfNotPresent',
-            command: ['/bin/bash', runs ? '/etc/mlops/start-run.sh' : '/etc/mlops/coordinate.sh'],
+            command: runs ? [...RUN_COORDINATOR_COMMAND] : [...COORDINATOR_COMMAND],
             env: [
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...(runs ? runCoordinatorEnv() : []),

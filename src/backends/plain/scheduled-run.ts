@@ -11,6 +11,9 @@ import { WORKSPACE_MOUNT } from './step-job';
 export const RUN_PLACEHOLDER = '@@run@@';
 export const RUN_HASH_PLACEHOLDER = '@@run-hash@@';
 
+/** How a run's coordinator starts: the prelude, which then runs coordinate.sh. */
+export const RUN_COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/start-run.sh'];
+
 /** Where the coordinator finds the run templates. */
 const TEMPLATES_PATH = '/etc/mlops/jobs';
 
