@@ -113,7 +113,7 @@ class Simulation {
       } else {
         c = loadCoordinator(this.objects, this.namespace, this.options.pipeline);
         this.coords.push({ spec: c, objects: this.objects, root: 'root', appliedAt: 0 });
-        this.checkOptions(c.plan);
+        this.checkOptions(c.plan, c.pipeline);
       }
     } catch (e) {
       if (!(e instanceof SimulatorSetupError)) throw e;
@@ -280,7 +280,7 @@ class Simulation {
     const names = volumes.map((v) => v.configMap?.name).filter((n) => n !== undefined);
     const cm = this.objects.find((o) => o.kind === 'ConfigMap' && names.includes(o.metadata.name));
     if (!cm) throw new SimulatorSetupError(`CronJob ${this.cronJob!.metadata.name} mounts no ConfigMap among the objects`);
-    this.checkOptions(parsePlan(cm.data?.plan ?? ''));
+    this.checkOptions(parsePlan(cm.data?.plan ?? ''), this.cronJob!.metadata.labels?.[PIPELINE_LABEL] ?? '');
   }
 
   private maxSeconds(): number {
@@ -646,9 +646,9 @@ class Simulation {
   }
 
   /** A typo in a step id would silently test nothing: refuse it. */
-  private checkOptions(plan: readonly PlanEntry[]): void {
+  private checkOptions(plan: readonly PlanEntry[], pipeline: string): void {
     const steps = new Set(plan.map((s) => s.step));
-    const known = `a step of the pipeline (${[...steps].join(', ')})`;
+    const known = `a step of pipeline ${pipeline} (${[...steps].join(', ')})`;
     for (const s of Object.keys(this.options.steps ?? {})) {
       if (!steps.has(s)) throw new SimulatorSetupError(`options.steps names "${s}", which is not ${known}`);
     }
