@@ -7,6 +7,7 @@ export * from './model/container-spec';
 export * from './model/gpu';
 export * from './model/graph';
 export * from './model/pipeline';
+export * from './model/plus-values';
 export * from './model/step';
 export * from './model/workspace';
 export * from './steps/container-step';
