@@ -6,6 +6,7 @@ export * from './model/backend';
 export * from './model/container-spec';
 export * from './model/gpu';
 export * from './model/graph';
+export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from './model/diagram';
 export * from './model/pipeline';
 export * from './model/plus-values';
 export * from './model/step';

@@ -105,7 +105,9 @@ export class Coordinator extends Construct {
     return [
       // Listing cannot be narrowed by name; the script lists only its pipeline's label.
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], resourceNames: names },
+      // `kubectl patch job NAME` GETs the Job before it PATCHes it (cli-runtime's resource
+      // builder fetches the object first), so patch alone is refused on the GET.
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: names },
     ];
   }
 
