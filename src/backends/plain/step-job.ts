@@ -1,5 +1,6 @@
-import type { EnvValue } from 'cdk8s-plus-27';
+import type { EnvVarValue } from '../../model/plus-values';
 import type { StepSpec } from '../../model/container-spec';
+import { keyRefOf } from '../../model/key-refs';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
@@ -24,6 +25,8 @@ export interface StepJobContext {
   readonly utilityImage: string;
   /** The pipeline's extra labels, for the pods too. */
   readonly labels: Record<string, string>;
+  /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
+  readonly run?: string;
 }
 
 /**
@@ -79,6 +82,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
   if (!('HOME' in spec.env)) env.push({ name: 'HOME', value: HOME });
   if (spec.mlopsEnv) {
     env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
+    if (ctx.run !== undefined) env.push({ name: 'MLOPS_RUN', value: ctx.run });
     for (const [name, artifact] of Object.entries(spec.inputs)) {
       env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
     }
@@ -171,14 +175,14 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
  */
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
+  const configMaps = new Set<string>();
   for (const value of Object.values(spec.env)) {
-    const ref = value.valueFrom?.secretKeyRef?.name;
-    if (ref) secrets.add(ref);
+    const ref = keyRefOf(value);
+    if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
   for (const v of spec.secretVolumes) secrets.add(v.secret.name);
   for (const s of spec.imagePullSecrets) secrets.add(s.name);
   const refs = [...secrets].sort().map((name) => `secret/${name}`);
-  const configMaps = new Set<string>();
   const claims = new Set<string>();
   if (existingClaim !== undefined && usesWorkspace(spec)) claims.add(existingClaim);
   for (const { volume: { source } } of spec.volumes) {
@@ -190,6 +194,6 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   return refs;
 }
 
-function envVar(name: string, value: EnvValue): Record<string, unknown> {
+function envVar(name: string, value: EnvVarValue): Record<string, unknown> {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }
