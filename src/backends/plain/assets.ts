@@ -13,7 +13,7 @@ export function coordinatorScript(): string {
  * The path of a file in the package's `assets/` folder. Searched upwards because this
  * module runs from `src/` (tests), `lib/` (the npm package) and `build/src/` (examples).
  */
-function findAsset(name: string): string {
+export function findAsset(name: string): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const candidate = join(dir, 'assets', name);
     if (existsSync(candidate)) return candidate;
