@@ -107,7 +107,8 @@ function amountOf(kind: Kind, value: Value): number | undefined {
   return mebibytes(value as Size);
 }
 
-function mebibytes(size: Size): number | undefined {
+/** Whole mebibytes of `size`, undefined when it is not a whole, finite number of them. */
+export function mebibytes(size: Size): number | undefined {
   try {
     const n = size.toMebibytes({ rounding: SizeRoundingBehavior.FAIL });
     return Number.isFinite(n) ? n : undefined;
