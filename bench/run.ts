@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { cpus, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { fanOutDag, randomDag, Shape } from './dag';
-import { installFootprint } from './footprint';
+import { installFootprint, pack } from './footprint';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHILD = join(__dirname, 'child.js');
@@ -235,7 +235,7 @@ function main(): void {
   }
   log();
 
-  const footprint = installFootprint(ROOT, scratch);
+  const footprint = installFootprint(ROOT, pack(ROOT, scratch), scratch);
   log(`## Install footprint\n\n\`npm install\` of the packed library into a project that has its peers adds ${footprint} bytes (target: at most 3 MiB).\n`);
 
   const result = {
