@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { apiLoad, pollCost } from './coordinator';
 import { fanOutDag, randomDag, Shape } from './dag';
+import { installFootprint, pack } from './footprint';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHILD = join(__dirname, 'child.js');
@@ -250,6 +251,9 @@ async function main(): Promise<void> {
   log();
   const pollMs = (n: number) => polls.find((p) => p.steps === n)!.cpuMs;
 
+  const footprint = installFootprint(ROOT, pack(ROOT, scratch), scratch);
+  log(`## Install footprint\n\n\`npm install\` of the packed library into a project that has its peers adds ${footprint} bytes (target: at most 3 MiB).\n`);
+
   const result = {
     cores: cpus().length,
     node: process.version,
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
     cold_synth_ms: r1(coldMs),
     cold_floor_ms: r1(floorMs),
     cold_ratio: r2(coldMs / floorMs),
+    install_footprint_bytes: footprint,
     cli_synth_ms: cli.length > 0 ? r1(median(cli)) : null,
     ...(tsBin ? { ts_runner_ms: Object.fromEntries(Object.entries(tsRunners).map(([k, v]) => [k, r1(median(v))])) } : {}),
     validate_ms_5000: SIZES.includes(5000) ? r1(med(validate, 'validateMs')) : null,
@@ -282,6 +287,7 @@ async function main(): Promise<void> {
     ['overhead_ratio_1000 <= 1.3', result.overhead_ratio_1000 === null ? null : result.overhead_ratio_1000 <= 1.3],
     ['scaling_5000_over_500 <= 11', result.scaling_5000_over_500 === null ? null : result.scaling_5000_over_500 <= 11],
     ['cold_synth_ms <= 2 x cold_floor_ms', coldMs <= 2 * floorMs],
+    ['install_footprint_bytes <= 3 MiB', footprint <= 3 * 1024 * 1024],
     ['yaml_bytes_per_step <= 1.3 x baseline', result.yaml_bytes_per_step <= 1.3 * result.baseline_yaml_bytes_per_step],
     ['coordinator_scaling_5000_over_1000 <= 6', result.coordinator_scaling_5000_over_1000 <= 6],
   ];
