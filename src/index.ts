@@ -11,6 +11,7 @@ export * from './model/pipeline';
 export * from './model/pull-policy';
 export * from './model/step';
 export * from './model/step-volume';
+export * from './model/trigger-rule';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './backends/plain';

@@ -19,6 +19,8 @@ export interface PlannedStep {
   readonly dependsOn: string[];
   /** `kind/name` of what the step references but the pipeline does not create. */
   readonly externalRefs: string[];
+  /** Plan column 4 (docs/coordinator-contract.md): the step's trigger rule, or `exit` for an exit handler. */
+  readonly trigger: string;
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -37,8 +39,12 @@ export interface PlanSettings {
 export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings: PlanSettings): PlannedStep[] {
   const planned = new Map<Step, PlannedStep>();
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
-  for (const step of graph.topologicalOrder()) {
+  // Exit handlers last: they run after every other step, and the plan is in run order.
+  const order = graph.topologicalOrder();
+  const handlers = order.filter((s) => pipeline.isExitHandler(s));
+  for (const step of [...order.filter((s) => !pipeline.isExitHandler(s)), ...handlers]) {
     const spec = step.spec();
+    const exitHandler = pipeline.isExitHandler(step);
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
     const jobSpec = renderStepJobSpec(spec, {
@@ -49,13 +55,17 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       labels: pipeline.extraLabels,
+      exitHandler,
     });
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
+    // A handler waits for no step, yet reports on all of them: a changed step is a new run
+    // whose handler must run again, so it hashes over every other step.
+    const covered = exitHandler ? [...planned.values()].filter((p) => !pipeline.isExitHandler(p.step)) : upstream;
     const hash = shortHash({
       jobSpec,
       namespace: pipeline.namespace,
       runId: pipeline.runId,
-      upstream: upstream.map((u) => u.hash).sort(),
+      upstream: covered.map((u) => u.hash).sort(),
     });
     setStepDirectory(jobSpec, OWN_DIR, stepDirectory(pipeline.pipelineName, step.stepName, hash));
     // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
@@ -68,6 +78,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
       externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),
+      trigger: exitHandler ? 'exit' : step.triggerRule,
     });
   }
   return [...planned.values()];
@@ -77,7 +88,18 @@ export function stepJobName(pipelineName: string, stepName: string, hash: string
   return `${pipelineName}-${stepName}-${hash}`;
 }
 
-/** The coordinator's plan file: `<step>\t<job>\t<upstream steps or ->` per line. */
+/** Defaults of plan columns 4 to 8, which a line leaves out when they all hold from there on. */
+const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-'];
+
+/**
+ * The coordinator's plan file (docs/coordinator-contract.md): `<step>\t<job>\t<upstream
+ * steps or ->` per line, then the optional columns up to the last that differs from its
+ * default, so a pipeline without control flow keeps its three-column plan.
+ */
 export function planText(steps: readonly PlannedStep[]): string {
-  return steps.map((s) => `${s.step.stepName}\t${s.jobName}\t${s.dependsOn.join(',') || '-'}\n`).join('');
+  return steps.map((s) => {
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, ...COLUMN_DEFAULTS.slice(1)];
+    while (columns.length > 3 && columns[columns.length - 1] === COLUMN_DEFAULTS[columns.length - 4]) columns.pop();
+    return `${columns.join('\t')}\n`;
+  }).join('');
 }
