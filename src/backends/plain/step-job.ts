@@ -1,5 +1,6 @@
-import type { EnvValue } from 'cdk8s-plus-27';
+import type { EnvVarValue } from '../../model/plus-values';
 import type { StepSpec } from '../../model/container-spec';
+import { keyRefOf } from '../../model/key-refs';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
@@ -178,14 +179,14 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
  */
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
+  const configMaps = new Set<string>();
   for (const value of Object.values(spec.env)) {
-    const ref = value.valueFrom?.secretKeyRef?.name;
-    if (ref) secrets.add(ref);
+    const ref = keyRefOf(value);
+    if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
   for (const v of spec.secretVolumes) secrets.add(v.secret.name);
   for (const s of spec.imagePullSecrets) secrets.add(s.name);
   const refs = [...secrets].sort().map((name) => `secret/${name}`);
-  const configMaps = new Set<string>();
   const claims = new Set<string>();
   if (existingClaim !== undefined && usesWorkspace(spec)) claims.add(existingClaim);
   for (const { volume: { source } } of spec.volumes) {
@@ -207,6 +208,6 @@ function podAnnotationEnv(name: string, annotation: string): Record<string, unkn
   return { name, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } } };
 }
 
-function envVar(name: string, value: EnvValue): Record<string, unknown> {
+function envVar(name: string, value: EnvVarValue): Record<string, unknown> {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }
