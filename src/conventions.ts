@@ -25,6 +25,10 @@ export const LEDGER_ANNOTATION = 'mlops.cdk8s.io/ledger';
 export const LEDGER_NOTES_ANNOTATION = 'mlops.cdk8s.io/ledger-notes';
 /** Beside the ledger: values waiting consumers still need, `{"<position>": {<name>: <value>}}`. */
 export const LEDGER_VALUES_ANNOTATION = 'mlops.cdk8s.io/ledger-values';
+/** Written by the coordinator into an exit handler's pod template before release: `succeeded`, `failed` or `rejected`. */
+export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
+/** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */
+export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
 /** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
 export const PLAN_KEY = 'plan';
 

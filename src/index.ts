@@ -13,6 +13,7 @@ export * from './model/pull-policy';
 export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-volume';
+export * from './model/trigger-rule';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './backends/plain';
