@@ -3,11 +3,14 @@ import { PlainBackend } from './backends/plain/plain-backend';
 
 export * from './model/artifact';
 export * from './model/backend';
+export * from './model/batch-step';
 export * from './model/container-spec';
 export * from './model/gpu';
 export * from './model/graph';
+export * from './model/node-kind';
 export * from './model/pipeline';
 export * from './model/step';
+export * from './model/step-options';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './backends/plain';

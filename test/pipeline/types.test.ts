@@ -23,10 +23,30 @@ function typedWiring() {
     // @ts-expect-error inputs take artifacts, not path strings
     inputs: { raw: '/data/raw' },
   })).toThrow('[p/bad] input \'raw\' must be an artifact such as otherStep.outputs.data, got /data/raw');
+  // Naming the input kinds makes ContainerStep's inputs as strict as a typed step's.
+  new ContainerStep(pipeline, 'score', { inputKinds: { model: Model }, inputs: { model: train.outputs.model } });
+  // @ts-expect-error a Dataset wired where the step declared a Model
+  expect(() => new ContainerStep(pipeline, 'score2', { inputKinds: { model: Model }, inputs: { model: ingest.outputs.raw } })).toThrow();
+  // @ts-expect-error a declared input left unwired
+  expect(() => new ContainerStep(pipeline, 'score3', { inputKinds: { model: Model }, inputs: {} }))
+    .toThrow('[p/score3] input \'model\' is declared in \'inputKinds\' but not wired; pass it in \'inputs\'');
+  expect(() => new ContainerStep(pipeline, 'score4', {
+    inputKinds: { model: Model },
+    // @ts-expect-error an input the step did not declare
+    inputs: { model: train.outputs.model, raw: ingest.outputs.raw },
+  })).toThrow('[p/score4] input \'raw\' must be one of the declared inputKinds, got the Dataset p/ingest.raw; wire an artifact of that kind or change \'inputKinds\'');
   return { ingest, train };
 }
 
 describe('typed artifacts', () => {
+  test('fails at run time too when a JavaScript caller wires an input of another kind than declared', () => {
+    const pipeline = new Pipeline(Testing.app(), 'p', { defaults: { image: 'busybox:1.36' } });
+    const ingest = new ContainerStep(pipeline, 'ingest', { outputs: { raw: Dataset } });
+    const untyped = { inputKinds: { model: Model }, inputs: { model: ingest.outputs.raw } } as object;
+    expect(() => new ContainerStep(pipeline, 'score', untyped)).toThrow('[p/score] input \'model\' must be a Model, '
+      + 'got the Dataset p/ingest.raw; wire an artifact of that kind or change \'inputKinds\'');
+  });
+
   test('outputs are instances of the declared kinds, produced by their step', () => {
     const { ingest, train } = typedWiring();
     expect(ingest.outputs.raw).toBeInstanceOf(Dataset);

@@ -1,4 +1,5 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
@@ -7,6 +8,7 @@ import { coordinatorScript } from './assets';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
+import { quantityMap } from './step-job';
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
@@ -54,7 +56,7 @@ export class Coordinator extends Construct {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { labels },
-      rules: Lazy.any({ produce: () => this.rules() }),
+      rules: Lazy.any({ produce: () => this.rules().map((r) => k8s.toJson_PolicyRule(r)) }),
     }, versionedName);
     lazilyNamedObject(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -73,7 +75,7 @@ export class Coordinator extends Construct {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { labels },
-      spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
+      spec: Lazy.any({ produce: () => k8s.toJson_JobSpec(this.jobSpec(name, labels)) }),
     }, versionedName);
     this.job.addDependency(configMap);
   }
@@ -100,7 +102,7 @@ export class Coordinator extends Construct {
     return Math.max(256, Math.ceil(this.props.plan().length / 8));
   }
 
-  private rules(): unknown[] {
+  private rules(): k8s.PolicyRule[] {
     const names = [...this.props.plan().map((s) => s.jobName), this.versionedName()];
     return [
       // Listing cannot be narrowed by name; the script lists only its pipeline's label.
@@ -109,7 +111,7 @@ export class Coordinator extends Construct {
     ];
   }
 
-  private jobSpec(serviceAccountName: string, labels: Record<string, string>): Record<string, unknown> {
+  private jobSpec(serviceAccountName: string, labels: Record<string, string>): k8s.JobSpec {
     const env: Record<string, string> = {
       MLOPS_PIPELINE: this.pipeline.pipelineName,
       MLOPS_SELF: this.versionedName(),
@@ -150,7 +152,10 @@ export class Coordinator extends Construct {
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
             ],
-            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },
+            resources: {
+              requests: quantityMap({ cpu: '10m', memory: '64Mi' }),
+              limits: quantityMap({ cpu: '500m', memory: `${this.memoryLimitMi()}Mi` }),
+            },
             securityContext: containerSecurityContext(COORDINATOR_SECURITY),
             volumeMounts: [
               { name: 'script', mountPath: '/etc/mlops', readOnly: true },

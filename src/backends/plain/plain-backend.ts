@@ -1,6 +1,7 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import type { IPipelineBackend } from '../../model/backend';
+import { NodeKind } from '../../model/node-kind';
 import { wholeSecondsProblem } from '../../model/durations';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
@@ -37,6 +38,8 @@ export interface PlainBackendProps {
  * Nothing needs to be installed in the cluster.
  */
 export class PlainBackend implements IPipelineBackend {
+  public readonly displayName = 'the plain backend';
+  public readonly kinds: readonly NodeKind[] = [NodeKind.BATCH];
   private readonly coordinatorImage: string;
   private readonly pollInterval: Duration;
   private pipeline?: Pipeline;

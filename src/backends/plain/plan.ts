@@ -1,6 +1,7 @@
 import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
+import type { BatchStep } from '../../model/batch-step';
 import type { Step } from '../../model/step';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
 
@@ -14,7 +15,7 @@ export interface PlannedStep {
   readonly jobName: string;
   readonly hash: string;
   /** The Job's `spec`. */
-  readonly jobSpec: Record<string, unknown>;
+  readonly jobSpec: Record<string, any>;
   /** Upstream step names, sorted. */
   readonly dependsOn: string[];
   /** `kind/name` of what the step references but the pipeline does not create. */
@@ -38,7 +39,8 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
   const planned = new Map<Step, PlannedStep>();
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   for (const step of graph.topologicalOrder()) {
-    const spec = step.spec();
+    // The pipeline admits only the kinds this backend declares; batch is the only one yet.
+    const spec = (step as BatchStep).spec();
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
     const jobSpec = renderStepJobSpec(spec, {

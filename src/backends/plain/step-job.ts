@@ -1,3 +1,4 @@
+import { k8s } from 'cdk8s-plus-27';
 import type { EnvValue } from 'cdk8s-plus-27';
 import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
@@ -54,11 +55,16 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
 
 /**
  * The `spec` of a step's Job: created suspended, so that it holds nothing until the
- * coordinator releases it.
+ * coordinator releases it. Built as the typed `k8s.JobSpec` (a misspelled field fails to
+ * compile) and returned as the JSON Kubernetes reads, which is what the step's hash covers.
  */
-export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
+export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, any> {
+  return k8s.toJson_JobSpec(stepJobSpec(spec, ctx))!;
+}
+
+function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
-  const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
+  const env: k8s.EnvVar[] = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
   env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
   for (const [name, artifact] of Object.entries(spec.inputs)) {
     env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
@@ -67,8 +73,8 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
   }
 
-  const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
-  const mounts: Array<Record<string, unknown>> = [{ name: 'tmp', mountPath: '/tmp' }];
+  const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: {} }];
+  const mounts: k8s.VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (usesWorkspace(spec)) {
     volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: ctx.workspaceClaim } });
     mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
@@ -89,23 +95,26 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
 
   const podLabels = { ...ctx.labels, [PIPELINE_LABEL]: ctx.pipelineName, [STEP_LABEL]: ctx.stepName };
   const pullSecrets = [...new Set(spec.imagePullSecrets.map((s) => s.name))];
-  const container = {
+  const container: k8s.Container = {
     name: 'main',
     image: spec.image,
     imagePullPolicy: 'IfNotPresent',
     command: spec.command,
     args: spec.args,
     env,
-    resources: { limits, requests },
+    resources: { limits: quantityMap(limits), requests: quantityMap(requests) },
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: mounts,
   };
-  const initContainers = outputDirs.length === 0 ? undefined : [{
+  const initContainers: k8s.Container[] | undefined = outputDirs.length === 0 ? undefined : [{
     name: 'prepare-outputs',
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
     command: ['mkdir', '-p', ...outputDirs],
-    resources: { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } },
+    resources: {
+      limits: quantityMap({ cpu: '100m', memory: '32Mi' }),
+      requests: quantityMap({ cpu: '10m', memory: '16Mi' }),
+    },
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_MOUNT }],
   }];
@@ -139,6 +148,13 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
   };
 }
 
+/** Quantity strings as the typed map `k8s.ResourceRequirements` takes. */
+export function quantityMap(values: Record<string, string>): Record<string, k8s.Quantity> {
+  const out: Record<string, k8s.Quantity> = {};
+  for (const [name, value] of Object.entries(values)) out[name] = k8s.Quantity.fromString(value);
+  return out;
+}
+
 /**
  * What a step's pod references by name but the pipeline does not create, as `kind/name`
  * for the external-refs annotation: Secrets, its service account, an existing claim.
@@ -157,6 +173,6 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   return refs;
 }
 
-function envVar(name: string, value: EnvValue): Record<string, unknown> {
+function envVar(name: string, value: EnvValue): k8s.EnvVar {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }

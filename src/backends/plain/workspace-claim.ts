@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import type { PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
@@ -21,11 +22,11 @@ export function declareWorkspaceClaim(pipeline: Pipeline): ApiObject {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: workspaceClaimName(pipeline), labels: { 'app.kubernetes.io/component': 'workspace' } },
-    spec: {
+    spec: k8s.toJson_PersistentVolumeClaimSpec({
       accessModes: [ws.access],
       storageClassName: ws.storageClassName,
-      resources: { requests: { storage: ws.storageQuantity! } },
-    },
+      resources: { requests: { storage: k8s.Quantity.fromString(ws.storageQuantity!) } },
+    }),
   });
 }
 

@@ -1,0 +1,79 @@
+import type { EnvValue } from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import type { StepSpec } from './container-spec';
+import { NodeKind } from './node-kind';
+import { resolveResources } from './resources';
+import { checkStepSpec } from './spec-checks';
+import { Step } from './step';
+import type { StepOptions } from './step-options';
+
+/**
+ * A step that runs a container to completion: the base of `ContainerStep` and of every
+ * typed step.
+ *
+ * Defaults are resolved here and nowhere else: the step's options, then the pipeline's
+ * `defaults`, then the library's. A typed step passes its own defaults first and the user's
+ * props after them (`super(scope, id, { image: ..., ...props })`), as cdk8s-plus's `Job`
+ * does, and adds its domain env with `addEnv`.
+ */
+export abstract class BatchStep extends Step {
+  private readonly options: StepOptions;
+  private readonly extraEnv: Record<string, EnvValue> = {};
+
+  protected constructor(scope: Construct, id: string, options: StepOptions = {}) {
+    super(scope, id);
+    this.options = options;
+    if (options.after) this.after(...options.after);
+  }
+
+  public get kind(): NodeKind {
+    return NodeKind.BATCH;
+  }
+
+  /** Add (or override) an environment variable after construction. */
+  public addEnv(name: string, value: EnvValue): void {
+    this.extraEnv[name] = value;
+    this.pipeline._touch();
+  }
+
+  /**
+   * The container and wiring a backend renders, with the pipeline's defaults applied.
+   *
+   * Called at synthesis, after all user code ran, so later `addEnv()`-style calls count.
+   */
+  public spec(): StepSpec {
+    const defaults = this.pipeline.defaults;
+    const p = this.options;
+    return {
+      image: p.image ?? defaults.image ?? '',
+      command: p.command,
+      args: p.args,
+      env: { ...defaults.env, ...p.env, ...this.extraEnv },
+      secretVolumes: p.secretVolumes ?? [],
+      resources: resolveResources(p.resources, defaults.resources),
+      gpu: p.gpu,
+      nodeSelector: { ...defaults.nodeSelector, ...p.nodeSelector },
+      tolerations: [...(defaults.tolerations ?? []), ...(p.tolerations ?? [])],
+      retries: p.retries ?? defaults.retries ?? 0,
+      timeout: p.timeout,
+      fanOut: p.fanOut ?? 1,
+      fanOutParallelism: p.fanOutParallelism ?? p.fanOut ?? 1,
+      serviceAccount: p.serviceAccount ?? defaults.serviceAccount,
+      imagePullSecrets: [...(defaults.imagePullSecrets ?? []), ...(p.imagePullSecrets ?? [])],
+      automountServiceAccountToken: p.automountServiceAccountToken ?? false,
+      security: {
+        user: p.security?.user ?? 1000,
+        group: p.security?.group ?? 1000,
+        runAsNonRoot: p.security?.runAsNonRoot ?? true,
+        readOnlyRootFilesystem: p.security?.readOnlyRootFilesystem ?? true,
+      },
+      inputs: this.inputs,
+      outputs: this.outputs,
+    };
+  }
+
+  /** Everything Kubernetes would refuse in the resolved spec; subclasses add their own checks. */
+  public override validateSpec(): string[] {
+    return checkStepSpec(this.spec());
+  }
+}

@@ -1,0 +1,106 @@
+import type { Duration } from 'cdk8s';
+import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
+import type { SecretVolume, StepSecurity } from './container-spec';
+import type { Gpu } from './gpu';
+import type { Step } from './step';
+
+/**
+ * How a batch step's container runs: the options every batch step takes, typed steps and
+ * `ContainerStep` alike. Resolved once, against the pipeline's defaults, by `BatchStep`.
+ */
+export interface StepOptions {
+  /**
+   * Container image, ideally pinned by digest.
+   * @default - the pipeline's `defaults.image`; synthesis fails when neither is set
+   */
+  readonly image?: string;
+  /**
+   * Entrypoint override.
+   * @default - the image's ENTRYPOINT
+   */
+  readonly command?: string[];
+  /**
+   * Arguments.
+   * @default - the image's CMD
+   */
+  readonly args?: string[];
+  /**
+   * Environment variables. Use `EnvValue.fromSecretValue()` for credentials: the YAML then
+   * references the Secret's key and never holds the value.
+   * @default - only the pipeline's default env and the MLOPS_* artifact locations
+   */
+  readonly env?: Record<string, EnvValue>;
+  /**
+   * Secrets mounted as files.
+   * @default - none
+   */
+  readonly secretVolumes?: SecretVolume[];
+  /**
+   * CPU, memory and ephemeral-storage requests and limits.
+   * @default - the pipeline's `defaults.resources`, else cpu 500m/1 and memory 512Mi/1Gi
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * Accelerators, e.g. `Gpu.nvidia(1)`. Reserved only once the step starts, never while
+   * it waits for its upstream steps.
+   * @default - none
+   */
+  readonly gpu?: Gpu;
+  /**
+   * Node labels the pod must match (merged over the pipeline's defaults).
+   * @default - the pipeline's `defaults.nodeSelector`
+   */
+  readonly nodeSelector?: Record<string, string>;
+  /**
+   * Tolerations, added to the pipeline's defaults (e.g. for tainted GPU nodes).
+   * @default - the pipeline's `defaults.tolerations`
+   */
+  readonly tolerations?: k8s.Toleration[];
+  /**
+   * How many times a failed pod is retried before the step fails.
+   * @default - the pipeline's `defaults.retries`, else 0
+   */
+  readonly retries?: number;
+  /**
+   * Limit on the step's running time (`activeDeadlineSeconds`). It starts when the step is
+   * released, not while it waits.
+   * @default - no limit other than the pipeline's run deadline
+   */
+  readonly timeout?: Duration;
+  /**
+   * Run this many indexed copies (an Indexed Job); each gets `JOB_COMPLETION_INDEX`.
+   * @default 1
+   */
+  readonly fanOut?: number;
+  /**
+   * How many copies of a fanned-out step run at once.
+   * @default - all of them
+   */
+  readonly fanOutParallelism?: number;
+  /**
+   * Service account the pod runs as.
+   * @default - the pipeline's `defaults.serviceAccount`, else the namespace's default
+   */
+  readonly serviceAccount?: IServiceAccount;
+  /**
+   * Secrets holding registry credentials for a private image, added to the pipeline's.
+   * @default - the pipeline's `defaults.imagePullSecrets`
+   */
+  readonly imagePullSecrets?: ISecret[];
+  /**
+   * Mount the service account token, for steps that call the Kubernetes API.
+   * @default false - a step cannot talk to the API server unless it asks
+   */
+  readonly automountServiceAccountToken?: boolean;
+  /**
+   * Loosen the restricted security profile for this step only.
+   * @default - restricted: non-root uid 1000, no privilege escalation, no capabilities,
+   * RuntimeDefault seccomp, read-only root filesystem
+   */
+  readonly security?: StepSecurity;
+  /**
+   * Steps to wait for besides the producers of the step's inputs.
+   * @default - none
+   */
+  readonly after?: Step[];
+}
