@@ -3,8 +3,8 @@
  * plan of each pipeline and every problem, and exits non-zero on any error.
  */
 import {
-  ExternalRefs, formatLoadError, hasErrors, loadManifests, ManifestLoadError, PipelinePlan,
-  Problem, renderPlans, schemaTimings, Severity, verifyObjects,
+  ExternalRefs, formatLoadError, hasErrors, PipelinePlan, Problem, readManifests, renderPlans,
+  schemaTimings, Severity, verifyObjects,
 } from '../verify';
 
 /** What a run-time simulation gets: everything the static checks saw and concluded. */
@@ -151,15 +151,9 @@ export async function main(argv: readonly string[], cli: VerifyCliOptions = {}):
     return 2;
   }
 
-  let loaded;
-  try {
-    loaded = loadManifests(args.paths);
-  } catch (e) {
-    if (!(e instanceof ManifestLoadError)) throw e;
-    if (args.json) out(JSON.stringify({ loadErrors: e.errors, problems: [], plans: [] }, null, 2) + '\n');
-    else out(e.errors.map((x) => `error: ${formatLoadError(x)}\n`).join('') + `${e.errors.length} error${e.errors.length === 1 ? '' : 's'} reading manifests\n`);
-    return 1;
-  }
+  // Each unreadable file is an error of its own; the readable ones are still checked.
+  const loaded = readManifests(args.paths);
+  const loadErrors = loaded.errors;
 
   const t0 = performance.now();
   const result = verifyObjects(loaded.objects, {
@@ -174,21 +168,22 @@ export async function main(argv: readonly string[], cli: VerifyCliOptions = {}):
   let simulation: SimulationReport | undefined;
   let simulationSkipped = false;
   if (cli.simulate && args.simulate) {
-    if (hasErrors(problems)) simulationSkipped = true;
+    if (hasErrors(problems) || loadErrors.length > 0) simulationSkipped = true;
     else {
       simulation = await cli.simulate({ objects: loaded.objects, sources: loaded.sources, plans: result.plans, problems });
       problems = [...problems, ...simulation.problems];
     }
   }
 
-  const errors = problems.filter((p) => p.severity === 'error').length;
-  const warnings = problems.length - errors;
+  const errors = loadErrors.length + problems.filter((p) => p.severity === 'error').length;
+  const warnings = problems.filter((p) => p.severity !== 'error').length;
   const failed = errors > 0 || (args.strict && warnings > 0);
 
   if (args.json) {
-    out(JSON.stringify({ problems, plans: result.plans, ...(simulation ? { simulation: simulation.text ?? null } : {}) }, null, 2) + '\n');
+    out(JSON.stringify({ loadErrors, problems, plans: result.plans, ...(simulation ? { simulation: simulation.text ?? null } : {}) }, null, 2) + '\n');
     return failed ? 1 : 0;
   }
+  for (const e of loadErrors) out(`error: ${formatLoadError(e)}\n`);
   if (args.plan && result.plans.length) out(renderPlans(result.plans) + '\n');
   for (const p of problems) out(formatProblem(p) + '\n');
   if (simulation?.text) out(simulation.text.endsWith('\n') ? simulation.text : simulation.text + '\n');

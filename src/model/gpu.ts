@@ -1,3 +1,8 @@
+import { isWholeNumberIn, shown } from './values';
+
+/** More accelerators than any node offers one pod; a larger count is a mistake. */
+const MAX_GPUS = 256;
+
 /**
  * Accelerators a step asks for, as a Kubernetes extended resource.
  *
@@ -19,8 +24,8 @@ export class Gpu {
 
   /** Why this request cannot be scheduled, or undefined when it is fine. */
   public problem(): string | undefined {
-    if (!Number.isInteger(this.count) || this.count < 1) {
-      return `gpu count must be a whole number of at least 1, got ${this.count}`;
+    if (!isWholeNumberIn(this.count, 1, MAX_GPUS)) {
+      return `gpu count must be a whole number from 1 to ${MAX_GPUS} (no node offers one pod more), got ${shown(this.count)}`;
     }
     // An extended resource is always domain-qualified (`vendor.com/name`).
     if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(this.resourceName)) {

@@ -12,7 +12,8 @@ export const MAX_NAME_LENGTH = 63;
  * The reason is phrased to complete "… is not a valid name: <reason>".
  */
 export function dnsLabelProblem(name: string): string | undefined {
-  if (name.length === 0) return 'it is empty';
+  if (typeof name !== 'string') return `it is a ${typeof name}, not a string`;
+  if (name.length === 0) return 'it is empty; use lowercase letters, digits and \'-\', starting and ending with a letter or digit';
   if (name.length > MAX_NAME_LENGTH) return `it has ${name.length} characters, at most ${MAX_NAME_LENGTH} are allowed`;
   if (!DNS_LABEL.test(name)) {
     return 'use only lowercase letters, digits and \'-\', starting and ending with a letter or digit';
@@ -60,7 +61,7 @@ export function labelProblem(key: string, value: string): string | undefined {
 
 /** Why `name` cannot name a Secret, ServiceAccount or claim (a DNS-1123 subdomain), or undefined. */
 export function dnsSubdomainProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     return 'use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit';
   }
   return undefined;
@@ -77,7 +78,21 @@ const IMAGE_REFERENCE = new RegExp('^'
   + '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$');
 
 export function imageReferenceProblem(image: string): string | undefined {
-  return IMAGE_REFERENCE.test(image)
+  return typeof image === 'string' && IMAGE_REFERENCE.test(image)
     ? undefined
     : `image '${image}' is not a valid image reference; use [registry/]repository[:tag][@sha256:digest] with a lowercase repository`;
+}
+
+/**
+ * Label prefixes Kubernetes reserves for its own components (`kubernetes.io/`, `k8s.io/` and
+ * their subdomains; the Job controller writes `batch.kubernetes.io/job-name`), except
+ * `app.kubernetes.io/`, which is meant for users' recommended labels.
+ */
+export function reservedLabelPrefix(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  if (slash < 0) return undefined;
+  const prefix = key.slice(0, slash);
+  if (prefix === 'app.kubernetes.io') return undefined;
+  const reserved = ['kubernetes.io', 'k8s.io'].some((r) => prefix === r || prefix.endsWith(`.${r}`));
+  return reserved ? `${prefix}/` : undefined;
 }

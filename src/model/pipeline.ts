@@ -3,8 +3,10 @@ import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from
 import { Construct, IConstruct } from 'constructs';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import { GraphProblem, PipelineGraph } from './graph';
+import { deadlineWarnings } from './deadline-warnings';
 import { wholeSecondsProblem } from './durations';
-import { dnsLabelProblem, labelProblem } from './names';
+import { dnsLabelProblem, labelProblem, reservedLabelPrefix } from './names';
+import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
 import { Workspace } from './workspace';
 
@@ -184,15 +186,21 @@ export class Pipeline extends Chart {
       if (RESERVED_LABELS.some((r) => key === r || (r.endsWith('/') && key.startsWith(r)))) {
         fail(`label '${key}' is set by cdk8s-mlops (the coordinator finds its Jobs by it); choose another key`);
       }
+      const kubernetesPrefix = reservedLabelPrefix(key);
+      if (kubernetesPrefix) {
+        fail(`label '${key}' uses the prefix '${kubernetesPrefix}', which Kubernetes reserves for its own components `
+          + '(the Job controller sets batch.kubernetes.io/ labels on every pod); use a prefix of your own, e.g. example.com/');
+      }
     }
-    if (props.maxParallel !== undefined && (!Number.isInteger(props.maxParallel) || props.maxParallel < 1)) {
-      fail(`'maxParallel' must be a whole number of at least 1, got ${props.maxParallel}`);
+    if (props.maxParallel !== undefined && !isWholeNumberIn(props.maxParallel, 1, MAX_PARALLEL)) {
+      fail(`'maxParallel' must be a whole number from 1 to ${MAX_PARALLEL}, got ${shown(props.maxParallel)}`);
     }
     this.pipelineName = id;
     this.namespace = namespace;
     this.extraLabels = { ...props.labels };
     this.runId = props.runId;
     this.workspace = props.workspace ?? Workspace.claim();
+    for (const problem of this.workspace.problems()) fail(problem);
     this.defaults = props.defaults ?? {};
     this.maxParallel = props.maxParallel;
     this.runDeadline = props.runDeadline ?? Duration.hours(24);
@@ -224,7 +232,8 @@ export class Pipeline extends Chart {
 
   /** Trade-offs of this pipeline's settings worth knowing before it runs. */
   public get warnings(): string[] {
-    return this.graph.problems.length > 0 ? [] : this.backend.warnings(this.graph);
+    if (this.graph.problems.length > 0) return [];
+    return [...deadlineWarnings(this.runDeadline, this.stepList), ...this.backend.warnings(this.graph)];
   }
 
   /** @internal called by `Step`'s constructor */
@@ -267,6 +276,14 @@ export class Pipeline extends Chart {
         message: 'pipeline has no steps; add one, e.g. new ContainerStep(pipeline, \'train\', { image })',
       });
     }
+    const twin = this.twin();
+    if (twin) {
+      problems.push({
+        construct: this,
+        message: `pipeline '${this.pipelineName}' in namespace '${this.namespace}' is also defined at ${twin.node.path}: `
+          + 'their Jobs, Role and claim would have the same names and overwrite each other; give one of them another id or namespace',
+      });
+    }
     for (const step of this.stepList) {
       for (const message of step.validateSpec()) problems.push({ construct: step, message });
     }
@@ -274,6 +291,13 @@ export class Pipeline extends Chart {
     if (problems.length === 0) problems.push(...this.backend.validate(graph));
     this.problemCache = problems;
     return problems;
+  }
+
+  /** The first pipeline of the app with this one's name and namespace, when that is another one. */
+  private twin(): Pipeline | undefined {
+    const same = this.node.root.node.findAll().filter((c): c is Pipeline => Pipeline.isPipeline(c)
+      && c.pipelineName === this.pipelineName && c.namespace === this.namespace);
+    return same[0] === this ? undefined : same[0];
   }
 
   private printWarnings(): void {
@@ -284,6 +308,9 @@ export class Pipeline extends Chart {
 }
 
 const PIPELINE_SYMBOL = Symbol.for('cdk8s-mlops.Pipeline');
+
+/** More steps at once than any cluster runs for one pipeline; the cap goes into an env var. */
+const MAX_PARALLEL = 10_000;
 
 /** Label keys the library owns; a user value would hide the pipeline's Jobs from its coordinator. */
 const RESERVED_LABELS = ['mlops.cdk8s.io/', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];

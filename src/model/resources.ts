@@ -41,21 +41,38 @@ export function toQuantities(resources: ContainerResources): Quantities {
   return { requests, limits };
 }
 
+/**
+ * The most of each resource one container may ask for: more than any node offers, so a
+ * larger value is a unit mistake (and would render in exponent notation no API server reads).
+ * cpu in millicores, the sizes in MiB.
+ */
+const MAX_AMOUNT: Record<string, { readonly amount: number; readonly shown: string }> = {
+  cpu: { amount: 1024 * 1000, shown: '1024 cores' },
+  memory: { amount: 64 * 1024 * 1024, shown: '64Ti' },
+  ephemeralStorage: { amount: 1024 * 1024 * 1024, shown: '1024Ti' },
+};
+
 /** Problems with the quantities, each naming the field and the fix. */
 export function checkResources(resources: ContainerResources): string[] {
   const problems: string[] = [];
   const check = (field: string, request?: Cpu | Size, limit?: Cpu | Size) => {
     const values: Array<[string, Cpu | Size | undefined]> = [[`${field}.request`, request], [`${field}.limit`, limit]];
+    const max = MAX_AMOUNT[field];
     for (const [name, value] of values) {
       const amount = value && amountOf(value);
       if (value && (amount === undefined || !(amount >= 0))) {
         problems.push(`'resources.${name}' is not a valid quantity (${describe(value)}); `
           + (value instanceof Cpu ? 'use Cpu.millis(n) or Cpu.units(n) with n >= 0' : 'use a whole, non-negative number of mebibytes, e.g. Size.mebibytes(512)'));
+      } else if (amount !== undefined && amount > max.amount) {
+        problems.push(`'resources.${name}' (${quantity(value!)}) is more than ${max.shown}, more than any node offers; check the unit`);
       }
     }
     const r = request && amountOf(request);
     const l = limit && amountOf(limit);
-    if (r !== undefined && l !== undefined && r > l) {
+    if (l === 0) {
+      problems.push(`'resources.${field}.limit' is 0, which Kubernetes reads as no limit at all; set a positive limit, `
+        + `or leave ${field} out for the defaults`);
+    } else if (r !== undefined && l !== undefined && r > l) {
       problems.push(`'resources.${field}.request' (${quantity(request!)}) is larger than its limit (${quantity(limit!)}); raise the limit or lower the request`);
     }
   };

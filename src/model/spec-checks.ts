@@ -1,7 +1,10 @@
+import { posix } from 'path';
 import type { StepSpec } from './container-spec';
 import { wholeSecondsProblem } from './durations';
+import { dataKeyProblem, keyRefOf } from './key-refs';
 import { dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
 import { checkResources } from './resources';
+import { isWholeNumberIn, shown } from './values';
 
 /** Kubernetes refuses an Indexed Job with more completions than this. */
 const MAX_INDEXED_COMPLETIONS = 100_000;
@@ -25,6 +28,7 @@ export function checkStepSpec(spec: StepSpec): string[] {
     ...optional(spec.gpu?.problem()),
     ...checkRun(spec),
     ...checkEnv(spec),
+    ...checkInputs(spec),
     ...checkMounts(spec),
     ...checkScheduling(spec),
     ...checkIdentity(spec),
@@ -32,50 +36,87 @@ export function checkStepSpec(spec: StepSpec): string[] {
 }
 
 function checkImage(spec: StepSpec): string[] {
-  if (spec.image.trim() === '') return ['no container image: set \'image\' on the step or \'defaults.image\' on the pipeline'];
+  if (typeof spec.image === 'string' && spec.image.trim() === '') return ['no container image: set \'image\' on the step or \'defaults.image\' on the pipeline'];
   return optional(imageReferenceProblem(spec.image));
 }
 
 function checkRun(spec: StepSpec): string[] {
   const problems: string[] = [];
-  if (!Number.isInteger(spec.retries) || spec.retries < 0 || spec.retries > 100) {
-    problems.push(`'retries' must be a whole number from 0 to 100, got ${spec.retries}`);
+  if (!isWholeNumberIn(spec.retries, 0, 100)) {
+    problems.push(`'retries' must be a whole number from 0 to 100, got ${shown(spec.retries)}`);
   }
   if (spec.timeout !== undefined) problems.push(...optional(wholeSecondsProblem('timeout', spec.timeout)));
-  if (!Number.isInteger(spec.fanOut) || spec.fanOut < 1 || spec.fanOut > MAX_INDEXED_COMPLETIONS) {
-    problems.push(`'fanOut' must be a whole number from 1 to ${MAX_INDEXED_COMPLETIONS}, got ${spec.fanOut}`);
-  }
-  if (!Number.isInteger(spec.fanOutParallelism) || spec.fanOutParallelism < 1 || spec.fanOutParallelism > spec.fanOut) {
-    problems.push(`'fanOutParallelism' must be a whole number from 1 to fanOut (${spec.fanOut}), got ${spec.fanOutParallelism}`);
+  if (!isWholeNumberIn(spec.fanOut, 1, MAX_INDEXED_COMPLETIONS)) {
+    problems.push(`'fanOut' must be a whole number from 1 to ${MAX_INDEXED_COMPLETIONS}, got ${shown(spec.fanOut)}`);
+  } else if (!isWholeNumberIn(spec.fanOutParallelism, 1, spec.fanOut)) {
+    problems.push(`'fanOutParallelism' must be a whole number from 1 to fanOut (${spec.fanOut}), got ${shown(spec.fanOutParallelism)}`);
   }
   return problems;
 }
 
 function checkEnv(spec: StepSpec): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(spec.env)) {
+  for (const [name, value] of Object.entries(spec.env)) {
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name) || name === '.' || name.startsWith('..')) {
       problems.push(`env var name '${name}' is invalid; use letters, digits, '_', '-' or '.', not starting with a digit or '..'`);
     } else if (RESERVED_ENV.test(name)) {
       problems.push(`env var '${name}' is set by cdk8s-mlops or Kubernetes (artifact locations, the fan-out index); rename it`);
     }
+    const ref = keyRefOf(value);
+    if (!ref) continue;
+    const nameProblem = dnsSubdomainProblem(ref.name);
+    if (nameProblem) problems.push(`env var '${name}' reads ${ref.kind} '${ref.name}', which is not a valid name: ${nameProblem}`);
+    const keyProblem = dataKeyProblem(ref.key);
+    if (keyProblem) problems.push(`env var '${name}' reads key '${ref.key}' of ${ref.kind} '${ref.name}', which is not a valid key: ${keyProblem}`);
   }
   return problems;
 }
 
+/**
+ * Every input must be an output its producer declared: the producer's init container creates
+ * only those directories, and a hand-made artifact's name goes into a path unchecked.
+ */
+function checkInputs(spec: StepSpec): string[] {
+  const problems: string[] = [];
+  for (const [name, artifact] of Object.entries(spec.inputs)) {
+    if (artifact.producer.outputs[artifact.name] === artifact) continue;
+    problems.push(`input '${name}' reads '${artifact.name}' of ${artifact.producer.node.path}, which is not one of its declared outputs; `
+      + `declare it on that step (outputs: { name: Dataset }) and pass step.outputs.name`);
+  }
+  return problems;
+}
+
+/** A mount path as the container sees it: `//mnt/./workspace/` is `/mnt/workspace`. */
+function normalMountPath(path: string): string {
+  const normal = posix.normalize(path);
+  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
+}
+
+/** Whether one of two normalized paths contains the other (or they are the same). */
+function overlaps(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
+  return inside(a, b) || inside(b, a);
+}
+
 function checkMounts(spec: StepSpec): string[] {
   const problems: string[] = [];
-  const seen = new Set<string>();
+  const seen: string[] = [];
   for (const volume of spec.secretVolumes) {
-    const path = volume.mountPath.replace(/\/+$/, '');
-    if (!volume.mountPath.startsWith('/')) {
-      problems.push(`secret volume mountPath '${volume.mountPath}' must be an absolute path`);
-    } else if (RESERVED_MOUNTS.some((r) => path === r || path.startsWith(`${r}/`))) {
-      problems.push(`secret volume mountPath '${volume.mountPath}' would hide ${RESERVED_MOUNTS.join(' or ')}, which every step needs; mount it elsewhere`);
-    } else if (seen.has(path)) {
-      problems.push(`two secret volumes are mounted at '${volume.mountPath}'; give each its own path`);
+    const mountPath = String(volume.mountPath);
+    const path = normalMountPath(mountPath);
+    const shownPath = path === mountPath ? `'${mountPath}'` : `'${mountPath}' (${path})`;
+    const reserved = RESERVED_MOUNTS.find((r) => overlaps(path, r));
+    const other = seen.find((p) => overlaps(path, p));
+    if (!mountPath.startsWith('/')) {
+      problems.push(`secret volume mountPath '${mountPath}' must be an absolute path`);
+    } else if (reserved) {
+      problems.push(`secret volume mountPath ${shownPath} overlaps ${reserved}, which every step needs; mount it elsewhere, e.g. /etc/secrets/<name>`);
+    } else if (other === path) {
+      problems.push(`two secret volumes are mounted at ${shownPath}; give each its own path`);
+    } else if (other) {
+      problems.push(`secret volume mountPath ${shownPath} overlaps another secret volume at '${other}'; give each its own path, neither inside the other`);
     }
-    seen.add(path);
+    seen.push(path);
     const nameProblem = dnsSubdomainProblem(volume.secret.name);
     if (nameProblem) problems.push(`secret name '${volume.secret.name}' is invalid: ${nameProblem}`);
   }
@@ -109,7 +150,7 @@ function checkIdentity(spec: StepSpec): string[] {
   const problems: string[] = [];
   const { user, group, runAsNonRoot } = spec.security;
   for (const [prop, id] of [['security.user', user], ['security.group', group]] as const) {
-    if (!Number.isInteger(id) || id < 0 || id > 2147483647) problems.push(`'${prop}' must be a whole number from 0 to 2147483647, got ${id}`);
+    if (!isWholeNumberIn(id, 0, 2147483647)) problems.push(`'${prop}' must be a whole number from 0 to 2147483647, got ${shown(id)}`);
   }
   if (user === 0 && runAsNonRoot) {
     problems.push('\'security.user\' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; '

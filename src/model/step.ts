@@ -38,12 +38,8 @@ export abstract class Step extends Construct {
   private readonly outputMap: Record<string, Artifact> = {};
 
   protected constructor(scope: Construct, id: string) {
-    super(scope, id);
+    super(scope, checkedStepId(scope, id));
     Object.defineProperty(this, STEP_SYMBOL, { value: true });
-    const problem = dnsLabelProblem(id);
-    if (problem) {
-      throw new Error(`[${this.node.path}] step id '${id}' is not a valid name: ${problem}`);
-    }
     this.pipeline = Pipeline.of(this);
     this.stepName = this.node.scopes
       .slice(this.node.scopes.indexOf(this.pipeline) + 1)
@@ -131,3 +127,14 @@ export abstract class Step extends Construct {
 }
 
 const STEP_SYMBOL = Symbol.for('cdk8s-mlops.Step');
+
+/**
+ * `id` when it can name a step; checked before the construct exists, because the constructs
+ * library refuses an empty id with a message that names no path.
+ */
+function checkedStepId(scope: Construct, id: string): string {
+  const problem = dnsLabelProblem(id);
+  if (!problem) return id;
+  const path = [scope.node.path, id].filter((part) => part !== '').join('/');
+  throw new Error(`[${path}] step id '${id}' is not a valid name: ${problem}`);
+}

@@ -2,6 +2,9 @@ import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { dnsSubdomainProblem } from './names';
 import { sizeQuantity } from './resources';
 
+/** The largest workspace the pipeline declares: 1024Ti, in MiB. */
+const MAX_WORKSPACE_MIB = 1024 * 1024 * 1024;
+
 /** How pods may share the workspace volume. */
 export enum WorkspaceAccess {
   /**
@@ -42,15 +45,7 @@ export interface WorkspaceClaimOptions {
 export class Workspace {
   /** A claim the pipeline declares, named `<pipeline>-workspace`. */
   public static claim(options: WorkspaceClaimOptions = {}): Workspace {
-    const size = options.size ?? Size.gibibytes(10);
-    const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-    if (!Number.isInteger(mebibytes) || mebibytes < 1) {
-      throw new Error(`workspace 'size' must be a whole number of mebibytes of at least 1, got ${mebibytes} MiB; e.g. Size.gibibytes(20)`);
-    }
-    if (options.storageClassName !== undefined && dnsSubdomainProblem(options.storageClassName)) {
-      throw new Error(`workspace 'storageClassName' '${options.storageClassName}' is invalid: ${dnsSubdomainProblem(options.storageClassName)}`);
-    }
-    return new Workspace(undefined, size, options.storageClassName, options.access ?? WorkspaceAccess.READ_WRITE_ONCE);
+    return new Workspace(undefined, options.size ?? Size.gibibytes(10), options.storageClassName, options.access ?? WorkspaceAccess.READ_WRITE_ONCE);
   }
 
   /**
@@ -60,9 +55,33 @@ export class Workspace {
    * @param access the claim's access mode, used to warn about parallel steps
    */
   public static fromClaimName(claimName: string, access: WorkspaceAccess = WorkspaceAccess.READ_WRITE_ONCE): Workspace {
-    const problem = dnsSubdomainProblem(claimName);
-    if (problem) throw new Error(`workspace claim name '${claimName}' is invalid: ${problem}`);
     return new Workspace(claimName, undefined, undefined, access);
+  }
+
+  /**
+   * What Kubernetes would refuse, or what is a unit mistake, each naming the option and the
+   * fix; checked by the pipeline, so that its construct path prefixes the message.
+   */
+  public problems(): string[] {
+    const problems: string[] = [];
+    if (this.existingClaimName !== undefined) {
+      const problem = dnsSubdomainProblem(this.existingClaimName);
+      if (problem) problems.push(`workspace claim name '${this.existingClaimName}' is invalid: ${problem}`);
+    }
+    if (this.size !== undefined) {
+      const mebibytes = this.size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+      if (!Number.isInteger(mebibytes) || mebibytes < 1 || mebibytes > MAX_WORKSPACE_MIB) {
+        problems.push(`workspace 'size' must be a whole number of mebibytes from 1 to ${MAX_WORKSPACE_MIB} (1024Ti, more than any volume), `
+          + `got ${mebibytes} MiB; e.g. Size.gibibytes(20)`);
+      }
+    }
+    if (this.storageClassName !== undefined && dnsSubdomainProblem(this.storageClassName)) {
+      problems.push(`workspace 'storageClassName' '${this.storageClassName}' is invalid: ${dnsSubdomainProblem(this.storageClassName)}`);
+    }
+    if (!Object.values(WorkspaceAccess).includes(this.access)) {
+      problems.push(`workspace access '${String(this.access)}' is not an access mode; use one of WorkspaceAccess.READ_WRITE_ONCE, READ_WRITE_MANY or READ_WRITE_ONCE_POD`);
+    }
+    return problems;
   }
 
   /** The claim's requested storage as a Kubernetes quantity, e.g. `50Gi`; undefined for an existing claim. */

@@ -5,7 +5,8 @@
  */
 export { verifyObjects, hasErrors } from './verify';
 export type { VerifyOptions, VerifyResult } from './verify';
-export { loadManifests, parseManifestText, formatLoadError, ManifestLoadError } from './load';
+export { loadManifests, readManifests, parseManifestText, formatLoadError, ManifestLoadError, MAX_FILE_BYTES } from './load';
+export type { ReadManifests } from './load';
 export type { LoadedManifests, LoadError } from './load';
 export { validateSchema, validateSchemas, schemaIdFor, schemaTimings } from './schema';
 export type { SchemaTimings, SchemaOptions } from './schema';

@@ -113,7 +113,7 @@ describe('bad input fails synthesis with a precise error and writes nothing', ()
   test('fails on a GPU count that is not a whole number', () => {
     expectFailure((app) => {
       new ContainerStep(new Pipeline(app, 'p'), 's', { image, gpu: Gpu.nvidia(0.5) });
-    }, `${VALIDATION}[p/s] gpu count must be a whole number of at least 1, got 0.5`);
+    }, `${VALIDATION}[p/s] gpu count must be a whole number from 1 to 256 (no node offers one pod more), got 0.5`);
   });
 
   test('fails on an extended resource name without a vendor domain', () => {
@@ -158,7 +158,7 @@ describe('bad input fails synthesis with a precise error and writes nothing', ()
 
   test('fails on maxParallel below 1', () => {
     expectFailure((app) => new Pipeline(app, 'p', { maxParallel: 0 }),
-      '[p] \'maxParallel\' must be a whole number of at least 1, got 0');
+      '[p] \'maxParallel\' must be a whole number from 1 to 10000, got 0');
   });
 });
 
@@ -189,8 +189,8 @@ describe('settings that would break the run at run time', () => {
       const p = new Pipeline(app, 'p');
       const secret = Secret.fromSecretName(p, 'S', 'creds');
       new ContainerStep(p, 's', { image, secretVolumes: [{ secret, mountPath: '/tmp/creds' }, { secret, mountPath: '/etc/a' }, { secret, mountPath: '/etc/a/' }] });
-    }, `${VALIDATION}[p/s] secret volume mountPath '/tmp/creds' would hide /tmp or /mnt/workspace, which every step needs; mount it elsewhere\n  `
-      + '[p/s] two secret volumes are mounted at \'/etc/a/\'; give each its own path');
+    }, `${VALIDATION}[p/s] secret volume mountPath '/tmp/creds' overlaps /tmp, which every step needs; mount it elsewhere, e.g. /etc/secrets/<name>\n  `
+      + '[p/s] two secret volumes are mounted at \'/etc/a/\' (/etc/a); give each its own path');
   });
 
   test('fails on env names Kubernetes refuses or owns', () => {
@@ -240,17 +240,17 @@ describe('settings that would break the run at run time', () => {
   test('fails on durations that are not whole seconds, naming the prop', () => {
     expectFailure((app) => {
       new ContainerStep(new Pipeline(app, 'p'), 's', { image, timeout: Duration.millis(1500) });
-    }, `${VALIDATION}[p/s] 'timeout' must be a whole number of seconds of at least 1, got 1.5s`);
+    }, `${VALIDATION}[p/s] 'timeout' must be a whole number of seconds from 1 to 31536000 (365 days), got 1.5s`);
     expectFailure((app) => new Pipeline(app, 'p', { runDeadline: Duration.millis(90_500) }),
-      '[p] \'runDeadline\' must be a whole number of seconds of at least 1, got 90.5s');
-    expect(() => new PlainBackend({ pollInterval: Duration.millis(500) }))
-      .toThrow('PlainBackend: \'pollInterval\' must be a whole number of seconds of at least 1, got 0.5s');
+      '[p] \'runDeadline\' must be a whole number of seconds from 1 to 31536000 (365 days), got 90.5s');
+    expectFailure((app) => new Pipeline(app, 'p', { backend: new PlainBackend({ pollInterval: Duration.millis(500) }) }),
+      '[p] PlainBackend: \'pollInterval\' must be a whole number of seconds from 1 to 31536000 (365 days), got 0.5s');
   });
 
   test('fails on a workspace size that is not a quantity, or a claim name that cannot exist', () => {
-    expect(() => Workspace.claim({ size: Size.kibibytes(1536) }))
-      .toThrow('workspace \'size\' must be a whole number of mebibytes of at least 1, got 1.5 MiB; e.g. Size.gibibytes(20)');
-    expect(() => Workspace.fromClaimName('Shared Data'))
-      .toThrow('workspace claim name \'Shared Data\' is invalid: use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
+    expectFailure((app) => new Pipeline(app, 'p', { workspace: Workspace.claim({ size: Size.kibibytes(1536) }) }),
+      '[p] workspace \'size\' must be a whole number of mebibytes from 1 to 1073741824 (1024Ti, more than any volume), got 1.5 MiB; e.g. Size.gibibytes(20)');
+    expectFailure((app) => new Pipeline(app, 'p', { workspace: Workspace.fromClaimName('Shared Data') }),
+      '[p] workspace claim name \'Shared Data\' is invalid: use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
   });
 });

@@ -100,7 +100,7 @@ describe('step and pipeline options', () => {
     new ContainerStep(pipeline, 'b', { inputs: { x: a.outputs.out } });
     new ContainerStep(pipeline, 'c', { inputs: { x: a.outputs.out } });
     expect(pipeline.warnings).toEqual([expect.stringMatching(/^steps 'b', 'c' may run at the same time but share a ReadWriteOncePod workspace: only one pod can mount it/)]);
-    const rwx = new Pipeline(app, 'q', { defaults: { image: 'busybox:1.36' }, workspace: Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY }) });
+    const rwx = new Pipeline(app, 'q', { defaults: { image: 'busybox:1.36' }, workspace: Workspace.claim({ access: WorkspaceAccess.READ_WRITE_MANY, storageClassName: 'nfs' }) });
     const x = new ContainerStep(rwx, 'a', { outputs: { out: Dataset } });
     new ContainerStep(rwx, 'b', { inputs: { x: x.outputs.out } });
     new ContainerStep(rwx, 'c', { inputs: { x: x.outputs.out } });

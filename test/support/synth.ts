@@ -59,3 +59,10 @@ export function findOne(objects: K8sObject[], kind: string, predicate: (o: K8sOb
 export function envOf(container: K8sObject): Record<string, any> {
   return Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 }
+
+/** Asserts synthesis fails with exactly `message` and leaves the output dir empty. */
+export function expectSynthFailure(build: (app: App) => void, message: string): void {
+  const result = synthError(build);
+  expect(result.message).toBe(message);
+  expect(result.written).toEqual([]);
+}

@@ -91,7 +91,7 @@ describe('cdk8s-mlops CLI', () => {
     const r = await run(['verify', dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`^error: ${path.join(dir, 'bad.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: document 2: YAML syntax error: `));
-    expect(r.stdout).toMatch(/1 error reading manifests\n$/);
+    expect(r.stdout).toMatch(/\nerror: ConfigMap\/default\/<no name>: metadata.name is missing; set metadata.name\n.*\n2 errors, 0 warnings in 1 object from 1 file\n$/);
   });
 
   test('usage errors exit 2; --help exits 0', async () => {

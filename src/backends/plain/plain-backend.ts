@@ -5,6 +5,7 @@ import { NodeKind } from '../../model/node-kind';
 import { wholeSecondsProblem } from '../../model/durations';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
+import { imageReferenceProblem } from '../../model/names';
 import type { Step } from '../../model/step';
 import { Coordinator } from './coordinator';
 import { lazilyNamedObject } from './lazy-named';
@@ -51,14 +52,18 @@ export class PlainBackend implements IPipelineBackend {
   public constructor(props: PlainBackendProps = {}) {
     this.coordinatorImage = props.coordinatorImage ?? DEFAULT_COORDINATOR_IMAGE;
     this.pollInterval = props.pollInterval ?? Duration.seconds(5);
-    const pollProblem = wholeSecondsProblem('pollInterval', this.pollInterval);
-    if (pollProblem) throw new Error(`PlainBackend: ${pollProblem}`);
   }
 
   public bind(pipeline: Pipeline): void {
-    if (this.pipeline) {
-      throw new Error(`[${pipeline.node.path}] this PlainBackend is already used by pipeline '${this.pipeline.node.path}'; create one backend per pipeline`);
-    }
+    const fail = (message: string): never => {
+      throw new Error(`[${pipeline.node.path}] ${message}`);
+    };
+    if (this.pipeline) fail(`this PlainBackend is already used by pipeline '${this.pipeline.node.path}'; create one backend per pipeline`);
+    const pollProblem = wholeSecondsProblem('pollInterval', this.pollInterval);
+    if (pollProblem) fail(`PlainBackend: ${pollProblem}`);
+    // It runs the coordinator and every step's init container: a bad one stops the whole run.
+    const imageProblem = imageReferenceProblem(this.coordinatorImage);
+    if (imageProblem) fail(`PlainBackend 'coordinatorImage': ${imageProblem}`);
     this.pipeline = pipeline;
     this.coordinator = new Coordinator(pipeline, 'Coordinator', {
       image: this.coordinatorImage,
@@ -92,7 +97,14 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public warnings(graph: PipelineGraph): string[] {
-    return workspaceWarnings(this.pipeline!, graph);
+    const warnings = workspaceWarnings(this.pipeline!, graph);
+    const poll = this.pollInterval.toSeconds();
+    const deadline = this.pipeline!.runDeadline.toSeconds();
+    if (poll > deadline) {
+      warnings.push(`'pollInterval' (${poll}s) is longer than 'runDeadline' (${deadline}s): the coordinator looks at the Jobs `
+        + 'only once before the run is stopped; poll more often or raise the deadline');
+    }
+    return warnings;
   }
 
   private declareWorkspace(): void {

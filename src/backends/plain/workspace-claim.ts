@@ -35,8 +35,17 @@ export function declareWorkspaceClaim(pipeline: Pipeline): ApiObject {
  * ReadWriteOnce they wait for each other across nodes, on ReadWriteOncePod always.
  */
 export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): string[] {
-  const access = pipeline.workspace.access;
-  if (access === WorkspaceAccess.READ_WRITE_MANY || pipeline.maxParallel === 1) return [];
+  const ws = pipeline.workspace;
+  const access = ws.access;
+  if (access === WorkspaceAccess.READ_WRITE_MANY) {
+    // Default storage classes are block storage (RWO only) almost everywhere: the claim would stay Pending.
+    const declared = ws.existingClaimName === undefined && graph.steps.some(usesWorkspace);
+    return declared && ws.storageClassName === undefined
+      ? ['the workspace is ReadWriteMany but names no storageClassName: the cluster\'s default class is usually block storage, '
+        + 'which cannot serve ReadWriteMany, and the claim would stay Pending; set storageClassName to an RWX class (NFS, CephFS, EFS, Filestore)']
+      : [];
+  }
+  if (pipeline.maxParallel === 1) return [];
   const levels = graph.levels();
   const byLevel = new Map<number, string[]>();
   for (const step of graph.steps) {
