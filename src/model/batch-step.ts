@@ -17,6 +17,11 @@ import type { StepOptions } from './step-options';
  * does, and adds its domain env with `addEnv`.
  */
 export abstract class BatchStep extends Step {
+  /** Whether `step` is a batch step (by kind, so also across duplicate copies of this library). */
+  public static isBatchStep(step: Step): step is BatchStep {
+    return step.kind.name === NodeKind.BATCH.name;
+  }
+
   private readonly options: StepOptions;
   private readonly extraEnv: Record<string, EnvValue> = {};
 

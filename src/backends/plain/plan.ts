@@ -1,7 +1,7 @@
 import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
-import type { BatchStep } from '../../model/batch-step';
+import { BatchStep } from '../../model/batch-step';
 import type { Step } from '../../model/step';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
 
