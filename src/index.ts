@@ -7,6 +7,7 @@ export * from './model/batch-step';
 export * from './model/container-spec';
 export * from './model/gpu';
 export * from './model/graph';
+export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from './model/diagram';
 export * from './model/node-kind';
 export * from './model/pipeline';
 export * from './model/step';

@@ -3,6 +3,7 @@
  * tests can call `main` directly; `bin/cdk8s-mlops.js` is the thin executable around it.
  */
 import { dryRun } from './dry-run';
+import { main as graphMain } from './graph';
 import { main as verifyMain, VerifyCliOptions } from './verify';
 
 export const USAGE = `usage: cdk8s-mlops <command> [arguments]
@@ -11,9 +12,14 @@ commands:
   verify <file-or-folder>...   check manifests offline, print each pipeline's plan and
                                dry-run its coordinator against a simulated cluster
                                (cdk8s-mlops verify --help for its options)
+  graph <file-or-folder|->...  draw each pipeline as Mermaid, DOT and a self-contained
+                               HTML report (cdk8s-mlops graph --help)
 
 options:
   -h, --help                   show this help
+
+exit codes: 0 success; 1 problems found (verify), a file or pipeline that could not be
+read or drawn (graph); 2 bad invocation
 `;
 
 /** Options shared by every subcommand (output streams, hooks). */
@@ -27,6 +33,8 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   switch (command) {
     case 'verify':
       return verifyMain(rest, { simulate: dryRun, ...options });
+    case 'graph':
+      return graphMain(rest, options);
     case '-h':
     case '--help':
     case 'help':

@@ -150,6 +150,29 @@ export function levelsOf(upstream: Upstream, order = topologicalOrder(upstream))
   return levels;
 }
 
+/**
+ * The longest chain by node count: what bounds a run's time when every step takes about as
+ * long. Among equally long chains, the one whose nodes are smallest from the first node on
+ * (number the nodes in name order to break ties by name). Empty for an empty or cyclic graph.
+ */
+export function criticalPath(upstream: Upstream): number[] {
+  const order = topologicalOrder(upstream);
+  if (order.length === 0 || order.length !== upstream.length) return [];
+  const down = downstreamOf(upstream);
+  // Nodes in the longest chain starting at each node, filled from the last nodes backwards.
+  const remaining = new Array<number>(upstream.length).fill(1);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    for (const d of down[node]) remaining[node] = Math.max(remaining[node], remaining[d] + 1);
+  }
+  // Candidates ascend, and only a strictly longer chain replaces the first: ties go to the smaller.
+  const pick = (candidates: readonly number[]) => candidates.reduce((best, n) => (remaining[n] > remaining[best] ? n : best));
+  const roots = upstream.flatMap((ups, node) => (ups.length === 0 ? [node] : []));
+  const path = [pick(roots)];
+  for (let next = down[path[0]]; next.length > 0; next = down[path[path.length - 1]]) path.push(pick(next));
+  return path;
+}
+
 /** A binary min-heap of numbers. */
 class MinHeap {
   private readonly items: number[] = [];

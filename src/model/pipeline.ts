@@ -2,10 +2,13 @@ import { Chart, Duration } from 'cdk8s';
 import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { createDefaultBackend, IPipelineBackend } from './backend';
+import type { PipelineDiagram } from './diagram';
+import { toDot, toMermaid } from './diagram-text';
 import { GraphProblem, PipelineGraph } from './graph';
 import { deadlineWarnings } from './deadline-warnings';
 import { wholeSecondsProblem } from './durations';
 import { dnsLabelProblem, labelProblem, reservedLabelPrefix } from './names';
+import { diagramOfPipeline } from './pipeline-diagram';
 import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
 import { Workspace } from './workspace';
@@ -234,6 +237,29 @@ export class Pipeline extends Chart {
   public get warnings(): string[] {
     if (this.graph.problems.length > 0) return [];
     return [...deadlineWarnings(this.runDeadline, this.stepList), ...this.backend.warnings(this.graph)];
+  }
+
+  /**
+   * A picture of the pipeline before it runs: every step with its image, resources and
+   * GPUs, the parallel levels, the critical path, `maxParallel` and the warnings. Built from
+   * the model alone (no Kubernetes object), so it is the same whatever the backend.
+   * Throws when the pipeline cannot be drawn (a cycle, no steps).
+   */
+  public toDiagram(): PipelineDiagram {
+    return diagramOfPipeline(this);
+  }
+
+  /**
+   * The pipeline as a Mermaid flowchart (left to right, critical path drawn thick): paste
+   * it into a ```mermaid block of a pull request or a README.
+   */
+  public toMermaid(): string {
+    return toMermaid(this.toDiagram());
+  }
+
+  /** The pipeline as a Graphviz digraph, one rank per parallel level: `dot -Tsvg` draws it. */
+  public toDot(): string {
+    return toDot(this.toDiagram());
   }
 
   /** @internal called by `Step`'s constructor */

@@ -5,7 +5,7 @@
  * (the checks report them separately).
  */
 import {
-  findCycles as sharedFindCycles, levelsOf as sharedLevelsOf, topologicalOrder as sharedTopologicalOrder,
+  criticalPath as sharedCriticalPath, findCycles as sharedFindCycles, levelsOf as sharedLevelsOf, topologicalOrder as sharedTopologicalOrder,
 } from '../model/graph-algorithms';
 import { byString } from './types';
 
@@ -13,16 +13,6 @@ export type Upstreams = ReadonlyMap<string, readonly string[]>;
 
 function known(graph: Upstreams, step: string): string[] {
   return [...new Set(graph.get(step) ?? [])].filter((u) => graph.has(u)).sort(byString);
-}
-
-/** Downstream adjacency (the reverse of `graph`), sorted. */
-export function downstreams(graph: Upstreams): Map<string, string[]> {
-  const out = new Map<string, string[]>([...graph.keys()].map((k) => [k, []]));
-  for (const step of graph.keys()) {
-    for (const u of known(graph, step)) out.get(u)!.push(step);
-  }
-  for (const list of out.values()) list.sort(byString);
-  return out;
 }
 
 /** The graph numbered in name order, so the shared algorithms' ties go to the smaller name. */
@@ -65,22 +55,6 @@ export function topologicalOrder(graph: Upstreams, levels = levelsOf(graph)): st
  * smallest by name from the first step on. Graph must be acyclic.
  */
 export function criticalPath(graph: Upstreams): string[] {
-  const down = downstreams(graph);
-  // Steps in the longest chain starting at each step, filled from the last steps backwards.
-  const remaining = new Map<string, number>();
-  for (const step of topologicalOrder(graph).reverse()) {
-    const next = down.get(step)!;
-    remaining.set(step, 1 + (next.length ? Math.max(...next.map((n) => remaining.get(n)!)) : 0));
-  }
-  const roots = [...graph.keys()].filter((s) => known(graph, s).length === 0).sort(byString);
-  if (!roots.length) return [];
-  // Candidates are sorted, and only a strictly longer chain replaces the first: ties go to the smaller name.
-  const pick = (candidates: readonly string[]) =>
-    candidates.reduce((best, s) => (remaining.get(s)! > remaining.get(best)! ? s : best), candidates[0]);
-  const path = [pick(roots)];
-  for (;;) {
-    const next = down.get(path[path.length - 1])!;
-    if (!next.length) return path;
-    path.push(pick(next));
-  }
+  const { names, upstream } = numbered(graph);
+  return sharedCriticalPath(upstream).map((i) => names[i]);
 }

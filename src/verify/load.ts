@@ -49,6 +49,9 @@ export const MAX_FILE_BYTES = 32 * 1024 * 1024;
 /** How many aliases one document may expand; more is an alias bomb (exponential expansion). */
 const MAX_ALIAS_COUNT = 1000;
 
+/** How standard input (`-` among the inputs) is named in files, sources and errors. */
+export const STDIN = '<stdin>';
+
 /** What `readManifests` gives back: everything readable, and why the rest was not. */
 export interface ReadManifests extends LoadedManifests {
   /** Unreadable files and documents; each fails alone, the other files are still read. */
@@ -70,13 +73,17 @@ export function loadManifests(input: string | readonly string[]): LoadedManifest
 /**
  * Like `loadManifests`, but never throws on bad input: the files are untrusted (pull
  * requests), and one hostile file (too big, not UTF-8, an alias bomb) must fail alone, with
- * its name, while the others are still checked.
+ * its name, while the others are still checked. `-` reads standard input.
  */
 export function readManifests(input: string | readonly string[]): ReadManifests {
   const inputs = typeof input === 'string' ? [input] : input;
   const files: string[] = [];
   const errors: LoadError[] = [];
   for (const p of inputs) {
+    if (p === '-') {
+      files.push(STDIN);
+      continue;
+    }
     let stat: fs.Stats;
     try {
       stat = fs.statSync(p);
@@ -124,12 +131,13 @@ function readText(file: string, errors: LoadError[]): string | undefined {
   };
   let bytes: Buffer;
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_FILE_BYTES) {
-      return fail(`the file is ${(size / 1024 / 1024).toFixed(1)} MiB, more than verify reads (${MAX_FILE_BYTES / 1024 / 1024} MiB: `
-        + 'checking takes about 42 times the file size in memory); split it into smaller files');
-    }
-    bytes = fs.readFileSync(file);
+    const tooBig = (size: number) => fail(`the file is ${(size / 1024 / 1024).toFixed(1)} MiB, more than verify reads (${MAX_FILE_BYTES / 1024 / 1024} MiB: `
+      + 'checking takes about 42 times the file size in memory); split it into smaller files');
+    // A file is measured before it is read; standard input can only be measured after.
+    const size = file === STDIN ? 0 : fs.statSync(file).size;
+    if (size > MAX_FILE_BYTES) return tooBig(size);
+    bytes = fs.readFileSync(file === STDIN ? 0 : file);
+    if (bytes.length > MAX_FILE_BYTES) return tooBig(bytes.length);
   } catch (e) {
     return fail(`cannot be read: ${(e as Error).message}`);
   }

@@ -93,20 +93,39 @@ export interface PlanLine {
   readonly step: string;
   readonly job: string;
   readonly upstreams: readonly string[];
+  /** Column 4 (docs/coordinator-contract.md): when the node is released; `all-succeeded` when absent. */
+  readonly trigger: string;
+  /** Column 5: `job` or `gate`; `job` when absent. */
+  readonly kind: string;
+  /** Column 6: the condition's compact JSON; undefined when absent or `-`. */
+  readonly condition?: string;
 }
 
-/** Parses `<step>\t<job>\t<upstreams or ->` lines; malformed lines are returned as errors. */
+/**
+ * Parses `<step>\t<job>\t<upstreams or ->` lines, with up to five optional columns after
+ * them (docs/coordinator-contract.md: a missing column means its default, so a plan of an
+ * older backend still reads); malformed lines are returned as errors.
+ */
 export function parsePlan(text: string): { lines: PlanLine[]; malformed: { line: number; text: string }[] } {
   const lines: PlanLine[] = [];
   const malformed: { line: number; text: string }[] = [];
   text.split('\n').forEach((raw, i) => {
     if (raw.trim() === '') return;
     const fields = raw.split('\t');
-    if (fields.length !== 3 || !fields[0] || !fields[1] || !fields[2]) {
+    if (fields.length < 3 || fields.length > 8 || !fields[0] || !fields[1] || !fields[2]) {
       malformed.push({ line: i + 1, text: raw });
       return;
     }
-    lines.push({ line: i + 1, step: fields[0], job: fields[1], upstreams: fields[2] === '-' ? [] : parseDependsOn(fields[2]) });
+    const optional = (column: number) => (fields[column - 1] && fields[column - 1] !== '-' ? fields[column - 1] : undefined);
+    lines.push({
+      line: i + 1,
+      step: fields[0],
+      job: fields[1],
+      upstreams: fields[2] === '-' ? [] : parseDependsOn(fields[2]),
+      trigger: optional(4) ?? 'all-succeeded',
+      kind: optional(5) ?? 'job',
+      condition: optional(6),
+    });
   });
   return { lines, malformed };
 }

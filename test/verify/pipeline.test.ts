@@ -1,4 +1,5 @@
 import { verifyObjects } from '../../src/verify';
+import { parsePlan } from '../../src/verify/pipeline';
 import { COORDINATOR, find, jobName, Obj, planText, STEPS, validSet } from './fixtures';
 
 function problems(objects: Obj[]) {
@@ -76,6 +77,18 @@ describe('pipeline checks', () => {
       [CM, `${CM}: plan line 4 says step "features" waits for ingest,stats, but Job ${jobName('features')} annotates depends-on ingest; re-apply the Jobs and the ConfigMap from the same synth`],
       [CM, `${CM}: plan line 6 names step "ghost", but no Job of pipeline "churn" has label mlops.cdk8s.io/step: ghost; re-apply the Jobs and the ConfigMap from the same synth`],
     ]);
+  });
+
+  test('plan lines may carry the optional columns of docs/coordinator-contract.md, with defaults when absent', () => {
+    const set = validSet();
+    const cm = find(set, 'ConfigMap', COORDINATOR);
+    cm.data.plan = cm.data.plan.replace(/^(evaluate\t[^\n]*)$/m, '$1\tall-done\tgate\t{"left":{"step":"train","value":"auc"},"op":">","right":{"const":0.5}}');
+    expect(problems(set)).toEqual([]);
+    const lines = parsePlan(cm.data.plan).lines;
+    expect(lines.find((l) => l.step === 'evaluate')).toMatchObject({
+      trigger: 'all-done', kind: 'gate', condition: '{"left":{"step":"train","value":"auc"},"op":">","right":{"const":0.5}}',
+    });
+    expect(lines.find((l) => l.step === 'train')).toMatchObject({ trigger: 'all-succeeded', kind: 'job', condition: undefined });
   });
 
   test('the fixture plan text is what the checks expect', () => {

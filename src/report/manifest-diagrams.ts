@@ -1,0 +1,165 @@
+/**
+ * Diagrams of the pipelines found in synthesized YAML, through verify's reading of it: its
+ * plan gives the steps, their upstreams and GPUs; the coordinator ConfigMap's plan gives
+ * each node's kind, trigger rule and condition; verify's checks give the warnings. The YAML
+ * may come from anywhere, so every field is read defensively and nothing in it is run.
+ */
+import { buildDiagram, DiagramInput, DiagramServing, PipelineDiagram } from '../model/diagram';
+import { PIPELINE_LABEL, PLAN_KEY } from '../verify/conventions';
+import { indexObjects, ObjectSet } from '../verify/index-set';
+import { containersOf, describeObject, ObjectInfo } from '../verify/objects';
+import { collectPipelines, parsePlan, PipelineObjects, PlanLine } from '../verify/pipeline';
+import { isExtendedResource, PipelinePlan, plansOf } from '../verify/plan';
+import { asArray, asRecord, asString, isRecord, KubeObject, Problem } from '../verify/types';
+import { verifyObjects } from '../verify/verify';
+
+/** A pipeline that could not be drawn, and why. */
+export interface DiagramFailure {
+  readonly pipeline: string;
+  readonly namespace: string;
+  readonly message: string;
+}
+
+/** A drawable pipeline and the files its objects came from. */
+export interface DrawnPipeline {
+  readonly diagram: PipelineDiagram;
+  /** Files of its objects, in input order; empty when the caller gave no sources. */
+  readonly files: readonly string[];
+}
+
+export interface ManifestDiagrams {
+  /** One per drawable pipeline, by namespace then name. */
+  readonly diagrams: DrawnPipeline[];
+  readonly failures: DiagramFailure[];
+}
+
+/** Kinds drawn beside the steps: what serves or schedules, not what a step run needs. */
+const SERVING_KINDS = new Set([
+  'Deployment', 'StatefulSet', 'DaemonSet', 'Service', 'Ingress', 'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy',
+]);
+
+/**
+ * Every pipeline of `objects` as a diagram. `namespace` is the one of objects that set none;
+ * `sources` (`file#document` per object) lets warnings say where they come from.
+ */
+export function diagramsOfManifests(
+  objects: readonly unknown[],
+  options: { readonly namespace?: string; readonly sources?: readonly string[] } = {},
+): ManifestDiagrams {
+  const namespace = options.namespace ?? 'default';
+  const infos = objects.flatMap((o, i) => (isRecord(o) ? [describeObject(o as KubeObject, i, namespace)] : []));
+  const set = indexObjects(infos, options.sources);
+  const { problems } = verifyObjects(objects, { namespace, sources: options.sources, unknownKinds: 'warning' });
+  const pipelines = new Map(collectPipelines(set).map((p) => [`${p.namespace}/${p.name}`, p]));
+  const diagrams: DrawnPipeline[] = [];
+  const failures: DiagramFailure[] = [];
+  for (const plan of plansOf(set)) {
+    const p = pipelines.get(`${plan.namespace}/${plan.pipeline}`)!;
+    if (plan.cycles.length) {
+      const cycles = plan.cycles.map((c) => [...c, c[0]].join(' => ')).join('; ');
+      failures.push({ pipeline: plan.pipeline, namespace: plan.namespace, message: `cannot order the steps: dependency cycle ${cycles}` });
+      continue;
+    }
+    const files = membersOf(p, set).flatMap((o) => {
+      const source = options.sources?.[o.index];
+      return source === undefined ? [] : [source.slice(0, source.lastIndexOf('#'))];
+    });
+    diagrams.push({ diagram: buildDiagram(inputOf(plan, p, set, problems)), files: [...new Set(files)] });
+  }
+  return { diagrams, failures };
+}
+
+function inputOf(plan: PipelinePlan, p: PipelineObjects, set: ObjectSet, problems: readonly Problem[]): DiagramInput {
+  const planText = asString(asRecord(p.planConfigMaps[0]?.obj.data)?.[PLAN_KEY]);
+  const columns = new Map<string, PlanLine>(planText === undefined ? [] : parsePlan(planText).lines.map((l) => [l.step, l]));
+  const members = membersOf(p, set);
+  const labels = new Set(members.map((o) => o.label));
+  return {
+    pipeline: plan.pipeline,
+    namespace: plan.namespace,
+    nodes: plan.steps.map((s) => {
+      const line = columns.get(s.step);
+      const { image, requests, limits } = mainContainerOf(p.steps.get(s.step)!.job, set);
+      return {
+        name: s.step,
+        kind: line?.kind ?? 'job',
+        image,
+        requests,
+        limits,
+        accelerators: s.resources,
+        parallelism: s.parallelism,
+        upstreams: s.upstreams,
+        trigger: line?.trigger ?? 'all-succeeded',
+        condition: line?.condition === undefined ? undefined : conditionText(line.condition),
+      };
+    }),
+    maxParallel: plan.maxParallel,
+    warnings: [...new Set(problems.filter((pr) => labels.has(pr.object)).map((pr) => `${pr.severity}: ${pr.message}`))],
+    serving: members.filter((o) => SERVING_KINDS.has(o.kind)).map((o) => servingOf(o, set)),
+  };
+}
+
+/** Every object labelled with the pipeline, in its namespace. */
+function membersOf(p: PipelineObjects, set: ObjectSet): ObjectInfo[] {
+  return set.all.filter((o) => o.namespace === p.namespace && o.labels[PIPELINE_LABEL] === p.name);
+}
+
+/** Image and standard resources of the step's `main` container (the first one when none has that name). */
+function mainContainerOf(job: ObjectInfo, set: ObjectSet): { image: string; requests: Record<string, string>; limits: Record<string, string> } {
+  const pod = set.podTemplateOf(job);
+  const containers = pod ? containersOf(pod).filter((c) => !c.init) : [];
+  const main = (containers.find((c) => c.name === 'main') ?? containers[0])?.container;
+  const resources = asRecord(main?.resources);
+  return { image: asString(main?.image) ?? '', requests: standard(resources?.requests), limits: standard(resources?.limits) };
+}
+
+function standard(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asRecord(value) ?? {})) {
+    if (!isExtendedResource(k) && (typeof v === 'string' || typeof v === 'number')) out[k] = String(v);
+  }
+  return out;
+}
+
+function servingOf(o: ObjectInfo, set: ObjectSet): DiagramServing {
+  const spec = asRecord(o.obj.spec) ?? {};
+  const parts: string[] = [];
+  const pod = set.podTemplateOf(o);
+  if (pod) parts.push(...containersOf(pod).filter((c) => !c.init).flatMap((c) => asString(c.container.image) ?? []));
+  if (typeof spec.replicas === 'number') parts.push(`${spec.replicas} replica${spec.replicas === 1 ? '' : 's'}`);
+  if (typeof spec.schedule === 'string') parts.push(`schedule ${spec.schedule}`);
+  if (o.kind === 'Service') {
+    const ports = asArray(spec.ports).flatMap((x) => {
+      const port = asRecord(x)?.port;
+      return typeof port === 'number' ? [String(port)] : [];
+    });
+    if (ports.length) parts.push(`port${ports.length === 1 ? '' : 's'} ${ports.join(', ')}`);
+  }
+  if (o.kind === 'HorizontalPodAutoscaler' && typeof spec.maxReplicas === 'number') {
+    parts.push(`${typeof spec.minReplicas === 'number' ? spec.minReplicas : 1} to ${spec.maxReplicas} replicas`);
+  }
+  return { kind: o.kind, name: o.name, detail: parts.join(', ') };
+}
+
+/**
+ * `train.auc >= 0.8` from the plan's condition JSON (docs/coordinator-contract.md, column 6);
+ * the raw text when it is not that shape, so a reviewer still sees what the plan says.
+ */
+export function conditionText(json: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  const c = asRecord(parsed);
+  const side = (v: unknown): string | undefined => {
+    const r = asRecord(v);
+    if (typeof r?.step === 'string' && typeof r.value === 'string') return `${r.step}.${r.value}`;
+    if (r && 'const' in r) return JSON.stringify(r.const);
+    return undefined;
+  };
+  const left = side(c?.left);
+  const right = side(c?.right);
+  return left !== undefined && right !== undefined && typeof c?.op === 'string' ? `${left} ${c.op} ${right}` : json;
+}
