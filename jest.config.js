@@ -9,8 +9,9 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   // cdk8s synth of every example plus the bash coordinator runs are CPU-bound; two cores here.
   maxWorkers: 2,
-  // A guard against hangs, not a speed check (speed is measured in bench/): simulated runs
-  // spawn bash and jq, and take far longer than jest's default 5 s when several test runs
-  // share the two cores.
-  testTimeout: 60_000,
+  // A guard against hangs, not a speed check (speed is measured in bench/): simulations run
+  // bash, jq and the real kubectl (50-100 ms a call), far longer than jest's default 5 s when
+  // several test runs share the two cores; each run also has its own wall-clock budget
+  // (SimulateOptions.timeoutMs) that reports where it stood.
+  testTimeout: 180_000,
 };

@@ -181,7 +181,7 @@ function strings(v: unknown): string[] {
   return asArray(v).filter((x): x is string => typeof x === 'string');
 }
 
-/** The coordinator lists the pipeline's Jobs and patches each step Job and itself (docs/ordering.md). */
+/** The coordinator lists the pipeline's Jobs, and gets and patches each step Job and itself (docs/ordering.md). */
 function checkCoordinatorRbac(p: PipelineObjects, coordinator: ObjectInfo, set: ObjectSet): Problem[] {
   const pod = set.podTemplateOf(coordinator);
   if (!pod) return [];
@@ -222,11 +222,14 @@ function checkCoordinatorRbac(p: PipelineObjects, coordinator: ObjectInfo, set: 
       `the coordinator's ServiceAccount ${showValue(sa)} may not list batch/jobs in namespace ${coordinator.namespace}, so it cannot see its steps`,
       'grant "list" on "jobs" in apiGroup "batch" without resourceNames (list cannot be restricted by name)'));
   }
-  const missing = [...sortedSteps(p).map((s) => s.job.name), coordinator.name].filter((n) => !allows('patch', n));
-  if (missing.length) {
-    out.push(problem(coordinator, saPath, 'pipeline/coordinator-rbac',
-      `the coordinator's ServiceAccount ${showValue(sa)} may not patch Job${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, so it cannot release or mark ${missing.length > 1 ? 'them' : 'it'}`,
-      'add the names to the resourceNames of the "patch" rule on batch/jobs'));
+  // `kubectl patch job NAME` GETs the Job before it PATCHes it, so both verbs are needed.
+  for (const verb of ['get', 'patch']) {
+    const missing = [...sortedSteps(p).map((s) => s.job.name), coordinator.name].filter((n) => !allows(verb, n));
+    if (missing.length) {
+      out.push(problem(coordinator, saPath, 'pipeline/coordinator-rbac',
+        `the coordinator's ServiceAccount ${showValue(sa)} may not ${verb} Job${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, so it cannot release or mark ${missing.length > 1 ? 'them' : 'it'}${verb === 'get' ? ' (kubectl patch reads the Job before it patches it)' : ''}`,
+        `add the names to the resourceNames of the rule on batch/jobs that grants "get" and "patch"`));
+    }
   }
   return out;
 }

@@ -11,12 +11,12 @@ describe('coordinator RBAC', () => {
     expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(o.kind))).toEqual([]);
   });
 
-  test('the Role grants list on jobs, and patch only on this pipeline\'s Jobs by name', () => {
+  test('the Role grants list on jobs, and get and patch only on this pipeline\'s Jobs by name', () => {
     const role = findOne(objects, 'Role');
     const names = [...Object.values(stepJobs(objects)).map((j) => j.metadata.name), coordinatorJob.metadata.name];
     expect(role.rules).toEqual([
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], resourceNames: names },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: names },
     ]);
   });
 

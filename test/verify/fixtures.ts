@@ -93,7 +93,7 @@ export function coordinatorObjects(steps: StepSpec[]): Obj[] {
       metadata: { name: sa, namespace: NS, labels: pipelineLabels() },
       rules: [
         { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], resourceNames: [...steps.map((s) => jobName(s.step)), COORDINATOR] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: [...steps.map((s) => jobName(s.step)), COORDINATOR] },
       ],
     },
     {

@@ -134,14 +134,20 @@ describe('pipeline checks', () => {
     })]);
   });
 
-  test('the coordinator Role must let it list Jobs and patch every step', () => {
+  test('the coordinator Role must let it list Jobs, and get and patch every step', () => {
     const set = validSet();
     const role = find(set, 'Role', 'churn-coordinator');
     role.rules[1].resourceNames = role.rules[1].resourceNames.filter((n: string) => n !== jobName('evaluate') && n !== COORDINATOR);
     role.rules[0].resourceNames = [jobName('ingest')];
     expect(problems(set).map((p) => p.message)).toEqual([
       `Job/ml/${COORDINATOR}: the coordinator's ServiceAccount "churn-coordinator" may not list batch/jobs in namespace ml, so it cannot see its steps; grant "list" on "jobs" in apiGroup "batch" without resourceNames (list cannot be restricted by name)`,
-      `Job/ml/${COORDINATOR}: the coordinator's ServiceAccount "churn-coordinator" may not patch Jobs ${jobName('evaluate')}, ${COORDINATOR}, so it cannot release or mark them; add the names to the resourceNames of the "patch" rule on batch/jobs`,
+      `Job/ml/${COORDINATOR}: the coordinator's ServiceAccount "churn-coordinator" may not get Jobs ${jobName('evaluate')}, ${COORDINATOR}, so it cannot release or mark them (kubectl patch reads the Job before it patches it); add the names to the resourceNames of the rule on batch/jobs that grants "get" and "patch"`,
+      `Job/ml/${COORDINATOR}: the coordinator's ServiceAccount "churn-coordinator" may not patch Jobs ${jobName('evaluate')}, ${COORDINATOR}, so it cannot release or mark them; add the names to the resourceNames of the rule on batch/jobs that grants "get" and "patch"`,
+    ]);
+    // Patch without get is not enough: kubectl patch is refused on its GET.
+    role.rules = [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'patch'] }];
+    expect(problems(set).map((p) => p.message)).toEqual([
+      expect.stringContaining(`may not get Jobs ${jobName('evaluate')}, `),
     ]);
     role.rules = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
     expect(problems(set)).toEqual([]);

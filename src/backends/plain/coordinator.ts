@@ -13,6 +13,9 @@ import { quantityMap } from './step-job';
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
 
+/** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
+export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
+
 /** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
 const DEADLINE_GRACE_SECONDS = 300;
 
@@ -107,7 +110,9 @@ export class Coordinator extends Construct {
     return [
       // Listing cannot be narrowed by name; the script lists only its pipeline's label.
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], resourceNames: names },
+      // `kubectl patch job NAME` GETs the Job before it PATCHes it (cli-runtime's resource
+      // builder fetches the object first), so patch alone is refused on the GET.
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: names },
     ];
   }
 
@@ -147,7 +152,7 @@ export class Coordinator extends Construct {
             name: 'coordinator',
             image: this.props.image,
             imagePullPolicy: 'IfNotPresent',
-            command: ['/bin/bash', '/etc/mlops/coordinate.sh'],
+            command: [...COORDINATOR_COMMAND],
             env: [
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),

@@ -1,4 +1,6 @@
+import type { DeletePolicy } from './api-server';
 import { clone, isObject, jsonEqual, mergePatch } from './merge-patch';
+import { alreadyExists, badRequest, invalid, notFound } from './status';
 import { ManifestObject, PodRecord, StepBehaviour, WorldEvent } from './types';
 import { LEDGER_ANNOTATION, SKIPPED_ANNOTATION } from '../../conventions';
 
@@ -58,15 +60,6 @@ export interface ClusterOptions {
   readonly behaviour: (job: ManifestObject) => StepBehaviour | 'external';
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: 'NotFound' | 'Invalid' | 'BadRequest',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * An in-process model of what the coordinator touches: Jobs as the API server stores them
  * and as the Job controller drives them, their pods, TTL clean-up, and apply/patch/delete.
@@ -81,7 +74,9 @@ export class Cluster {
   private readonly others = new Map<string, ManifestObject>();
   private readonly faults: Array<{ at: number; what: string; run: () => void }> = [];
   private serial = 0;
-  private resourceVersion = 1000;
+  private rv = 1000;
+  /** Pods of Jobs deleted with the Orphan policy: they run on, owned by nothing. */
+  private readonly orphans: Array<{ job: Job; pod: Pod }> = [];
 
   constructor(private readonly opts: ClusterOptions) {
     this.now = opts.epoch;
@@ -112,36 +107,85 @@ export class Cluster {
     return [...this.jobs.values()];
   }
 
-  /** Jobs of a namespace matching a label selector, as the API server lists them (by name). */
-  list(ns: string | undefined, match: (labels: Record<string, string>) => boolean): ManifestObject[] {
+  /** The resourceVersion of the latest write, as a list reports it. */
+  get resourceVersion(): string {
+    return String(this.rv);
+  }
+
+  /** Jobs of a namespace (every namespace if undefined) matching a label selector, as stored. */
+  listJobs(ns: string | undefined, match: (labels: Record<string, string>) => boolean): ManifestObject[] {
     return [...this.jobs.values()]
       .filter((j) => (ns === undefined || j.obj.metadata.namespace === ns) && match(j.obj.metadata.labels ?? {}))
-      .sort((a, b) => (a.obj.metadata.name < b.obj.metadata.name ? -1 : 1))
       .map((j) => clone(j.obj));
   }
 
-  /** A merge patch on the main resource (status is a subresource, so status changes are dropped). */
-  patch(ns: string, name: string, patch: unknown): { changed: boolean } {
+  getJob(ns: string, name: string): ManifestObject {
     const job = this.job(ns, name);
-    if (!job) throw new ApiError('NotFound', `jobs.batch "${name}" not found`);
-    if (!isObject(patch)) throw new ApiError('BadRequest', 'json: cannot unmarshal into Go value of type map[string]interface {}');
+    if (!job) throw notFound({ group: 'batch', resource: 'jobs', name });
+    return clone(job.obj);
+  }
+
+  /**
+   * A JSON merge patch (RFC 7386) on the main resource, as the patch handler applies it
+   * (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, jsonPatcher): status is a
+   * subresource, so status in the patch is dropped (pkg/registry/batch/job/strategy.go,
+   * PrepareForUpdate), then the update is validated. Returns the stored object.
+   */
+  patch(ns: string, name: string, patch: unknown): ManifestObject {
+    const job = this.job(ns, name);
+    if (!job) throw notFound({ group: 'batch', resource: 'jobs', name });
+    if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
     const before = job.obj;
     const after = mergePatch(clone(before), patch) as ManifestObject;
     after.status = before.status;
     validateUpdate(before, after);
-    const changed = !jsonEqual(before, after);
-    if (changed) this.replace(job, after);
-    return { changed };
+    if (!jsonEqual(before, after)) this.replace(job, after);
+    return clone(job.obj);
   }
 
-  deleteJob(ns: string, name: string, why: string): boolean {
+  /** POST of a Job (a scheduled run's Jobs are created this way): defaults applied, no last-applied annotation. */
+  create(ns: string, obj: unknown): ManifestObject {
+    if (!isObject(obj) || obj.kind !== 'Job' || !isObject(obj.metadata) || typeof obj.metadata.name !== 'string' || obj.metadata.name === '') {
+      throw badRequest('the body must be a batch/v1 Job with metadata.name (generateName is not modelled)');
+    }
+    const o = obj as unknown as ManifestObject;
+    if (o.metadata.namespace !== undefined && o.metadata.namespace !== ns) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (this.job(ns, o.metadata.name)) throw alreadyExists({ group: 'batch', resource: 'jobs', name: o.metadata.name });
+    this.createJob(o, ns);
+    this.syncAll();
+    return clone(this.job(ns, o.metadata.name)!.obj);
+  }
+
+  /**
+   * Delete a Job. Background and Foreground delete its pods (the garbage collector,
+   * pkg/controller/garbagecollector); Orphan leaves them running, unowned. A raw API delete
+   * without a policy orphans: batch/v1 Jobs default to OrphanDependents
+   * (pkg/registry/batch/job/strategy.go, DefaultGarbageCollectionPolicy); kubectl delete
+   * sends Background and the TTL controller Foreground. Returns the deleted Job's uid.
+   */
+  deleteJob(ns: string, name: string, why: string, policy: DeletePolicy = 'Background'): string {
     const job = this.job(ns, name);
-    if (!job) return false;
+    if (!job) throw notFound({ group: 'batch', resource: 'jobs', name });
     job.deleted = true;
     this.jobs.delete(key('Job', ns, name));
-    for (const pod of active(job)) this.removePod(job, pod, 'job-deleted');
+    if (policy === 'Orphan') {
+      for (const pod of active(job)) this.orphans.push({ job, pod });
+    } else {
+      for (const pod of active(job)) this.removePod(job, pod, 'job-deleted');
+    }
     this.hist(name).deletedAt = this.now;
-    this.log(name, `deleted (${why})`);
+    this.log(name, `deleted (${why}${policy === 'Orphan' ? ', pods orphaned' : ''})`);
+    return job.uid;
+  }
+
+  /** Delete a stored object that is not a Job (a Role, say), as `kubectl delete` would. */
+  deleteObject(kind: string, ns: string, name: string): boolean {
+    const k = [...this.others.keys()].find((x) => x === key(kind, ns, name) || (kind.startsWith('Cluster') && x.startsWith(`${kind}/`) && x.endsWith(`/${name}`)));
+    if (!k) return false;
+    this.others.delete(k);
+    this.log(undefined, `${kind} ${name} deleted`);
     return true;
   }
 
@@ -160,6 +204,7 @@ export class Cluster {
       if (t !== undefined && t < next) next = t;
     };
     at(this.faults[0]?.at);
+    for (const { pod } of this.orphans) if (pod.phase === 'Running') at(pod.plannedEnd);
     for (const job of this.jobs.values()) {
       for (const pod of job.pods) {
         if (pod.phase === 'Pending') at(pod.createdAt + this.opts.podStartSeconds);
@@ -190,6 +235,12 @@ export class Cluster {
 
   private processDue(): boolean {
     let any = false;
+    for (const { job, pod } of this.orphans) {
+      if (pod.phase === 'Running' && pod.plannedEnd !== undefined && pod.plannedEnd <= this.now) {
+        this.endOrphan(job, pod, pod.plannedExit ?? 0);
+        any = true;
+      }
+    }
     for (const job of [...this.jobs.values()]) {
       for (const pod of job.pods) {
         if (pod.phase === 'Pending' && pod.createdAt + this.opts.podStartSeconds <= this.now) {
@@ -203,7 +254,8 @@ export class Cluster {
       }
       const ttl = job.obj.spec?.ttlSecondsAfterFinished;
       if (job.finishedAt !== undefined && ttl != null && job.finishedAt + ttl <= this.now) {
-        this.deleteJob(job.obj.metadata.namespace!, job.obj.metadata.name, `ttlSecondsAfterFinished: ${ttl}`);
+        // pkg/controller/ttlafterfinished/ttlafterfinished_controller.go deletes with Foreground propagation.
+        this.deleteJob(job.obj.metadata.namespace!, job.obj.metadata.name, `ttlSecondsAfterFinished: ${ttl}`, 'Foreground');
         any = true;
       }
     }
@@ -220,6 +272,8 @@ export class Cluster {
 
   /** The process of an external pod ended by itself. */
   externalExited(pod: Pod, exitCode: number): void {
+    const orphan = this.orphans.find((o) => o.pod === pod);
+    if (orphan) return this.endOrphan(orphan.job, pod, exitCode);
     const job = [...this.jobs.values()].find((j) => j.pods.includes(pod));
     if (!job || pod.phase !== 'Running') return;
     this.endPod(job, pod, exitCode, false);
@@ -349,6 +403,15 @@ export class Cluster {
     }
   }
 
+  /** An orphaned pod's container exits: nothing owns it, so nothing counts it. */
+  private endOrphan(job: Job, pod: Pod, exitCode: number): void {
+    pod.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+    pod.endedAt = this.now;
+    pod.exitCode = exitCode;
+    pod.end = 'exit';
+    this.log(job.obj.metadata.name, `orphaned pod ${pod.name} exited ${exitCode}`);
+  }
+
   private removePod(job: Job, pod: Pod, why: NonNullable<PodRecord['end']>): void {
     if (pod.phase === 'Running' && this.opts.behaviour(job.obj) === 'external') this.hooks.stopExternal(pod);
     if (pod.phase === 'Running') this.log(job.obj.metadata.name, `pod ${pod.name} deleted (${why})`);
@@ -425,17 +488,17 @@ export class Cluster {
     if (!jsonEqual(merged, existing.obj)) this.replace(existing, merged);
   }
 
-  private createJob(declared: ManifestObject, ns: string, lastApplied: string): void {
+  private createJob(declared: ManifestObject, ns: string, lastApplied?: string): void {
     const uid = `00000000-0000-4000-8000-${(++this.serial).toString(16).padStart(12, '0')}`;
     const obj = clone(declared);
     obj.metadata = {
       ...obj.metadata,
       namespace: ns,
       uid,
-      resourceVersion: String(++this.resourceVersion),
+      resourceVersion: String(++this.rv),
       generation: 1,
       creationTimestamp: iso(this.now),
-      annotations: { ...obj.metadata.annotations, [LAST_APPLIED]: lastApplied },
+      ...(lastApplied !== undefined || obj.metadata.annotations ? { annotations: { ...obj.metadata.annotations, ...(lastApplied !== undefined && { [LAST_APPLIED]: lastApplied }) } } : {}),
     };
     const spec = (obj.spec ??= {});
     // API server defaults for batch/v1 Job (1.27).
@@ -463,7 +526,7 @@ export class Cluster {
   /** Store a new version of a Job, noting releases, suspensions and the coordinator's annotations. */
   private replace(job: Job, next: ManifestObject): void {
     const before = job.obj;
-    next.metadata.resourceVersion = String(++this.resourceVersion);
+    next.metadata.resourceVersion = String(++this.rv);
     if (!jsonEqual(before.spec, next.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
     job.obj = next;
     const name = next.metadata.name;
@@ -553,23 +616,23 @@ function validateUpdate(before: ManifestObject, after: ManifestObject): void {
   const name = before.metadata.name;
   for (const k of ['name', 'namespace', 'uid', 'creationTimestamp']) {
     if (after.metadata?.[k] !== before.metadata[k]) {
-      throw new ApiError('Invalid', `The Job "${name}" is invalid: metadata.${k}: Invalid value: ${JSON.stringify(after.metadata?.[k])}: field is immutable`);
+      throw invalid('Job', 'batch', name, `metadata.${k}`, `Invalid value: ${JSON.stringify(after.metadata?.[k])}: field is immutable`);
     }
   }
   for (const k of ['labels', 'annotations']) {
     for (const [ak, av] of Object.entries(after.metadata[k] ?? {})) {
       if (typeof av !== 'string') {
-        throw new ApiError('BadRequest', `json: cannot unmarshal ${typeof av} into Go struct field ObjectMeta.metadata.${k} of type string (key ${ak})`);
+        throw badRequest(`json: cannot unmarshal ${typeof av} into Go struct field ObjectMeta.metadata.${k} of type string (key ${ak})`);
       }
     }
   }
   if (after.spec?.suspend !== undefined && typeof after.spec.suspend !== 'boolean') {
-    throw new ApiError('BadRequest', `json: cannot unmarshal ${typeof after.spec.suspend} into Go struct field JobSpec.spec.suspend of type bool`);
+    throw badRequest(`json: cannot unmarshal ${typeof after.spec.suspend} into Go struct field JobSpec.spec.suspend of type bool`);
   }
   const keys = new Set([...Object.keys(before.spec ?? {}), ...Object.keys(after.spec ?? {})]);
   for (const k of keys) {
     if (!MUTABLE_SPEC.has(k) && !jsonEqual(before.spec?.[k], after.spec?.[k])) {
-      throw new ApiError('Invalid', `The Job "${name}" is invalid: spec.${k}: Invalid value: ${JSON.stringify(after.spec?.[k])}: field is immutable`);
+      throw invalid('Job', 'batch', name, `spec.${k}`, `Invalid value: ${JSON.stringify(after.spec?.[k])}: field is immutable`);
     }
   }
 }

