@@ -2,6 +2,7 @@ import type { EnvValue } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { StepSpec } from './container-spec';
 import { NodeKind } from './node-kind';
+import { defaultPullPolicy } from './pull-policy';
 import { resolveResources } from './resources';
 import { checkStepSpec } from './spec-checks';
 import { Step } from './step';
@@ -29,6 +30,7 @@ export abstract class BatchStep extends Step {
     super(scope, id);
     this.options = options;
     if (options.after) this.after(...options.after);
+    if (options.volumes?.some((v) => v.volume.source.kind === 'workspace')) this.pipeline.backend.useWorkspace(this);
   }
 
   public get kind(): NodeKind {
@@ -49,12 +51,17 @@ export abstract class BatchStep extends Step {
   public spec(): StepSpec {
     const defaults = this.pipeline.defaults;
     const p = this.options;
+    const image = p.image ?? defaults.image ?? '';
     return {
-      image: p.image ?? defaults.image ?? '',
+      image,
+      imagePullPolicy: p.imagePullPolicy ?? defaultPullPolicy(image),
+      containerName: p.containerName ?? 'main',
       command: p.command,
       args: p.args,
       env: { ...defaults.env, ...p.env, ...this.extraEnv },
       secretVolumes: p.secretVolumes ?? [],
+      volumes: p.volumes ?? [],
+      mlopsEnv: p.mlopsEnv ?? true,
       resources: resolveResources(p.resources, defaults.resources),
       gpu: p.gpu,
       nodeSelector: { ...defaults.nodeSelector, ...p.nodeSelector },

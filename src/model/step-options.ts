@@ -2,6 +2,8 @@ import type { Duration } from 'cdk8s';
 import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import type { SecretVolume, StepSecurity } from './container-spec';
 import type { Gpu } from './gpu';
+import type { ImagePullPolicy } from './pull-policy';
+import type { StepVolumeMount } from './step-volume';
 import type { Step } from './step';
 
 /**
@@ -14,6 +16,16 @@ export interface StepOptions {
    * @default - the pipeline's `defaults.image`; synthesis fails when neither is set
    */
   readonly image?: string;
+  /**
+   * When the kubelet pulls the image.
+   * @default - as Kubernetes picks it: 'Always' for a `:latest` tag or no tag, else 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * The container's name, as `kubectl logs -c` and pod status show it.
+   * @default 'main'
+   */
+  readonly containerName?: string;
   /**
    * Entrypoint override.
    * @default - the image's ENTRYPOINT
@@ -35,6 +47,20 @@ export interface StepOptions {
    * @default - none
    */
   readonly secretVolumes?: SecretVolume[];
+  /**
+   * More volumes at paths of your choice: an existing claim, a ConfigMap, a size-limited
+   * emptyDir, or the workspace itself (`StepVolume.workspace()`) where the image expects
+   * its data. Not at `/tmp` or the workspace mount, nor below them.
+   * @default - none
+   */
+  readonly volumes?: StepVolumeMount[];
+  /**
+   * Set the `MLOPS_*` variables (artifact locations, `MLOPS_PIPELINE`, `MLOPS_STEP`). Turn
+   * it off for an image that must see exactly its own environment; artifacts are then
+   * still mounted at their usual paths, which the step must know itself.
+   * @default true
+   */
+  readonly mlopsEnv?: boolean;
   /**
    * CPU, memory and ephemeral-storage requests and limits.
    * @default - the pipeline's `defaults.resources`, else cpu 500m/1 and memory 512Mi/1Gi

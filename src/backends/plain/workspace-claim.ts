@@ -1,8 +1,10 @@
 import { ApiObject } from 'cdk8s';
+import { BatchStep } from '../../model/batch-step';
 import { k8s } from 'cdk8s-plus-27';
 import type { PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
+import type { StepSpec } from '../../model/container-spec';
 import { WorkspaceAccess } from '../../model/workspace';
 
 /** The claim steps mount: the existing one, or `<pipeline>-workspace`. */
@@ -10,8 +12,15 @@ export function workspaceClaimName(pipeline: Pipeline): string {
   return pipeline.workspace.existingClaimName ?? `${pipeline.pipelineName}-workspace`;
 }
 
-/** Whether a step (or its spec) reads or writes artifacts, and so mounts the workspace. */
-export function usesWorkspace(step: Pick<Step, 'inputs' | 'outputs'>): boolean {
+/** Whether a step reads or writes artifacts or mounts the workspace itself, and so mounts the claim. */
+export function usesWorkspace(spec: Pick<StepSpec, 'inputs' | 'outputs' | 'volumes'>): boolean {
+  return Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0
+    || spec.volumes.some((v) => v.volume.source.kind === 'workspace');
+}
+
+/** Whether a node of any kind mounts the claim: a batch step by its spec, others by their artifacts. */
+export function nodeUsesWorkspace(step: Step): boolean {
+  if (BatchStep.isBatchStep(step)) return usesWorkspace(step.spec());
   return Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0;
 }
 
@@ -39,7 +48,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const access = ws.access;
   if (access === WorkspaceAccess.READ_WRITE_MANY) {
     // Default storage classes are block storage (RWO only) almost everywhere: the claim would stay Pending.
-    const declared = ws.existingClaimName === undefined && graph.steps.some(usesWorkspace);
+    const declared = ws.existingClaimName === undefined && graph.steps.some(nodeUsesWorkspace);
     return declared && ws.storageClassName === undefined
       ? ['the workspace is ReadWriteMany but names no storageClassName: the cluster\'s default class is usually block storage, '
         + 'which cannot serve ReadWriteMany, and the claim would stay Pending; set storageClassName to an RWX class (NFS, CephFS, EFS, Filestore)']
@@ -49,7 +58,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const levels = graph.levels();
   const byLevel = new Map<number, string[]>();
   for (const step of graph.steps) {
-    if (!usesWorkspace(step)) continue;
+    if (!nodeUsesWorkspace(step)) continue;
     const level = levels.get(step)!;
     const names = byLevel.get(level);
     if (names) names.push(step.stepName);
