@@ -10,6 +10,7 @@ export * from './model/graph';
 export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from './model/diagram';
 export * from './model/node-kind';
 export * from './model/pipeline';
+export * from './model/plus-values';
 export * from './model/pull-policy';
 export * from './model/step';
 export * from './model/step-options';

@@ -1,4 +1,4 @@
-import type { EnvValue } from 'cdk8s-plus-27';
+import type { EnvVarValue } from './plus-values';
 import type { Construct } from 'constructs';
 import type { StepSpec } from './container-spec';
 import { NodeKind } from './node-kind';
@@ -24,7 +24,7 @@ export abstract class BatchStep extends Step {
   }
 
   private readonly options: StepOptions;
-  private readonly extraEnv: Record<string, EnvValue> = {};
+  private readonly extraEnv: Record<string, EnvVarValue> = {};
 
   protected constructor(scope: Construct, id: string, options: StepOptions = {}) {
     super(scope, id);
@@ -38,7 +38,7 @@ export abstract class BatchStep extends Step {
   }
 
   /** Add (or override) an environment variable after construction. */
-  public addEnv(name: string, value: EnvValue): void {
+  public addEnv(name: string, value: EnvVarValue): void {
     this.extraEnv[name] = value;
     this.pipeline._touch();
   }

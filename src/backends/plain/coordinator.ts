@@ -1,5 +1,5 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import type * as k8s from './k8s-types';
 import { Construct } from 'constructs';
 import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
@@ -8,7 +8,6 @@ import { coordinatorScript } from './assets';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
-import { quantityMap } from './step-job';
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
@@ -59,7 +58,7 @@ export class Coordinator extends Construct {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { labels },
-      rules: Lazy.any({ produce: () => this.rules().map((r) => k8s.toJson_PolicyRule(r)) }),
+      rules: Lazy.any({ produce: () => this.rules() }),
     }, versionedName);
     lazilyNamedObject(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -78,7 +77,7 @@ export class Coordinator extends Construct {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { labels },
-      spec: Lazy.any({ produce: () => k8s.toJson_JobSpec(this.jobSpec(name, labels)) }),
+      spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
     }, versionedName);
     this.job.addDependency(configMap);
   }
@@ -157,10 +156,7 @@ export class Coordinator extends Construct {
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
             ],
-            resources: {
-              requests: quantityMap({ cpu: '10m', memory: '64Mi' }),
-              limits: quantityMap({ cpu: '500m', memory: `${this.memoryLimitMi()}Mi` }),
-            },
+            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },
             securityContext: containerSecurityContext(COORDINATOR_SECURITY),
             volumeMounts: [
               { name: 'script', mountPath: '/etc/mlops', readOnly: true },

@@ -1,4 +1,4 @@
-import type { k8s } from 'cdk8s-plus-27';
+import type * as k8s from './k8s-types';
 import type { StepSecurity } from '../../model/container-spec';
 
 /**

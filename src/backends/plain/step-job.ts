@@ -1,5 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
-import type { EnvValue } from 'cdk8s-plus-27';
+import type * as k8s from './k8s-types';
+import type { EnvVarValue } from '../../model/plus-values';
+import { keyRefOf } from '../../model/key-refs';
 import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
@@ -58,7 +59,7 @@ function volumeSource(volume: StepVolume): Omit<k8s.Volume, 'name'> | undefined 
   switch (s.kind) {
     case 'claim': return { persistentVolumeClaim: { claimName: s.claimName } };
     case 'configMap': return { configMap: { name: s.name } };
-    case 'emptyDir': return { emptyDir: { medium: s.memory ? 'Memory' : undefined, sizeLimit: s.sizeLimit && k8s.Quantity.fromString(sizeQuantity(s.sizeLimit)) } };
+    case 'emptyDir': return { emptyDir: { medium: s.memory ? 'Memory' : undefined, sizeLimit: s.sizeLimit && sizeQuantity(s.sizeLimit) } };
     case 'workspace': return undefined;
   }
 }
@@ -71,13 +72,9 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
 /**
  * The `spec` of a step's Job: created suspended, so that it holds nothing until the
  * coordinator releases it. Built as the typed `k8s.JobSpec` (a misspelled field fails to
- * compile) and returned as the JSON Kubernetes reads, which is what the step's hash covers.
+ * compile), which is the JSON Kubernetes reads and what the step's hash covers.
  */
-export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, any> {
-  return k8s.toJson_JobSpec(stepJobSpec(spec, ctx))!;
-}
-
-function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
+export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
   const env: k8s.EnvVar[] = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
   // uid 1000 has no home in most images and the root filesystem is read-only: pip, git,
@@ -128,7 +125,7 @@ function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
     command: spec.command,
     args: spec.args,
     env,
-    resources: { limits: quantityMap(limits), requests: quantityMap(requests) },
+    resources: { limits, requests },
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: mounts,
   };
@@ -137,10 +134,7 @@ function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
     command: ['mkdir', '-p', ...outputDirs],
-    resources: {
-      limits: quantityMap({ cpu: '100m', memory: '32Mi' }),
-      requests: quantityMap({ cpu: '10m', memory: '16Mi' }),
-    },
+    resources: { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } },
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_MOUNT }],
   }];
@@ -165,7 +159,8 @@ function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
         enableServiceLinks: false,
         securityContext: podSecurityContext(spec.security),
         nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
-        tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,
+        // Operators and effects were checked at synth (spec-checks), so the strings are the API's enums.
+        tolerations: spec.tolerations.length > 0 ? (spec.tolerations as k8s.Toleration[]) : undefined,
         initContainers,
         containers: [container],
         volumes,
@@ -174,27 +169,20 @@ function stepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
   };
 }
 
-/** Quantity strings as the typed map `k8s.ResourceRequirements` takes. */
-export function quantityMap(values: Record<string, string>): Record<string, k8s.Quantity> {
-  const out: Record<string, k8s.Quantity> = {};
-  for (const [name, value] of Object.entries(values)) out[name] = k8s.Quantity.fromString(value);
-  return out;
-}
-
 /**
  * What a step's pod references by name but the pipeline does not create, as `kind/name`
  * for the external-refs annotation: Secrets, its service account, an existing claim.
  */
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
+  const configMaps = new Set<string>();
   for (const value of Object.values(spec.env)) {
-    const ref = value.valueFrom?.secretKeyRef?.name;
-    if (ref) secrets.add(ref);
+    const ref = keyRefOf(value);
+    if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
   for (const v of spec.secretVolumes) secrets.add(v.secret.name);
   for (const s of spec.imagePullSecrets) secrets.add(s.name);
   const refs = [...secrets].sort().map((name) => `secret/${name}`);
-  const configMaps = new Set<string>();
   const claims = new Set<string>();
   if (existingClaim !== undefined && usesWorkspace(spec)) claims.add(existingClaim);
   for (const { volume: { source } } of spec.volumes) {
@@ -206,6 +194,6 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   return refs;
 }
 
-function envVar(name: string, value: EnvValue): k8s.EnvVar {
+function envVar(name: string, value: EnvVarValue): k8s.EnvVar {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }

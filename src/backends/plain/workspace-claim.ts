@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { BatchStep } from '../../model/batch-step';
-import { k8s } from 'cdk8s-plus-27';
+import type * as k8s from './k8s-types';
 import type { PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
@@ -27,15 +27,16 @@ export function nodeUsesWorkspace(step: Step): boolean {
 /** The PersistentVolumeClaim a pipeline declares for its own workspace. */
 export function declareWorkspaceClaim(pipeline: Pipeline): ApiObject {
   const ws = pipeline.workspace;
+  const claimSpec: k8s.PersistentVolumeClaimSpec = {
+    accessModes: [ws.access],
+    storageClassName: ws.storageClassName,
+    resources: { requests: { storage: ws.storageQuantity! } },
+  };
   return new ApiObject(pipeline, 'Workspace', {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: workspaceClaimName(pipeline), labels: { 'app.kubernetes.io/component': 'workspace' } },
-    spec: k8s.toJson_PersistentVolumeClaimSpec({
-      accessModes: [ws.access],
-      storageClassName: ws.storageClassName,
-      resources: { requests: { storage: k8s.Quantity.fromString(ws.storageQuantity!) } },
-    }),
+    spec: claimSpec,
   });
 }
 
