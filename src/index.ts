@@ -12,6 +12,7 @@ export * from './model/node-kind';
 export * from './model/pipeline';
 export * from './model/plus-values';
 export * from './model/pull-policy';
+export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-options';
 export * from './model/step-volume';
