@@ -3,8 +3,10 @@ import { PlainBackend } from './backends/plain/plain-backend';
 
 export * from './model/artifact';
 export * from './model/backend';
+export * from './model/baseline';
 export * from './model/batch-step';
 export * from './model/container-spec';
+export * from './model/gate';
 export * from './model/gpu';
 export * from './model/graph';
 export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from './model/diagram';
@@ -16,8 +18,14 @@ export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-options';
 export * from './model/step-volume';
+export * from './model/threshold';
 export * from './model/workspace';
 export * from './steps/container-step';
+export * from './steps/data-source';
+export * from './steps/evaluate';
+export * from './steps/feature-engineering';
+export * from './steps/ingest';
+export * from './steps/train';
 export * from './backends/plain';
 
 registerDefaultBackend(() => new PlainBackend());

@@ -25,6 +25,7 @@ export abstract class BatchStep extends Step {
 
   private readonly options: StepOptions;
   private readonly extraEnv: Record<string, EnvVarValue> = {};
+  private readonly libraryEnv: Record<string, EnvVarValue> = {};
 
   protected constructor(scope: Construct, id: string, options: StepOptions = {}) {
     super(scope, id);
@@ -44,6 +45,15 @@ export abstract class BatchStep extends Step {
   }
 
   /**
+   * Set a variable that the step itself defines (`MLOPS_HP_*`, `MLOPS_SPLIT_*`...): it may
+   * use the `MLOPS_` prefix that user env may not, and the user's env cannot replace it.
+   */
+  protected addLibraryEnv(name: string, value: EnvVarValue): void {
+    this.libraryEnv[name] = value;
+    this.pipeline._touch();
+  }
+
+  /**
    * The container and wiring a backend renders, with the pipeline's defaults applied.
    *
    * Called at synthesis, after all user code ran, so later `addEnv()`-style calls count.
@@ -59,6 +69,7 @@ export abstract class BatchStep extends Step {
       command: p.command,
       args: p.args,
       env: { ...defaults.env, ...p.env, ...this.extraEnv },
+      libraryEnv: { ...this.libraryEnv },
       secretVolumes: p.secretVolumes ?? [],
       volumes: p.volumes ?? [],
       mlopsEnv: p.mlopsEnv ?? true,

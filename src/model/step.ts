@@ -109,11 +109,18 @@ export abstract class Step extends Construct {
   /** Declare output `name` of kind `type`; returns the artifact other steps read. */
   protected addOutput<A extends Artifact>(name: string, type: ArtifactType<A>): A {
     this.checkArtifactName('output', name);
-    if (name in this.outputMap) {
-      throw new Error(`[${this.node.path}] output '${name}' is declared twice; use another output name`);
+    return this.registerOutput(new type(this, name));
+  }
+
+  /** Declare an output made by this step itself (e.g. a gate's `ApprovedModel`); returns it. */
+  protected registerOutput<A extends Artifact>(artifact: A): A {
+    if (artifact.producer !== this) {
+      throw new Error(`[${this.node.path}] output '${artifact.name}' is produced by ${artifact.producer.node.path}, not by this step`);
     }
-    const artifact = new type(this, name);
-    this.outputMap[name] = artifact;
+    if (artifact.name in this.outputMap) {
+      throw new Error(`[${this.node.path}] output '${artifact.name}' is declared twice; use another output name`);
+    }
+    this.outputMap[artifact.name] = artifact;
     this.pipeline._touch();
     return artifact;
   }

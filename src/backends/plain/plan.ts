@@ -2,6 +2,7 @@ import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import { BatchStep } from '../../model/batch-step';
+import type { Gate } from '../../model/gate';
 import type { Step } from '../../model/step';
 import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER, runStepDirectory } from './scheduled-run';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
@@ -23,6 +24,8 @@ export interface PlannedStep {
   readonly dependsOn: string[];
   /** `kind/name` of what the step references but the pipeline does not create. */
   readonly externalRefs: string[];
+  /** The plan's kind column: `job` for a batch step, `gate` for a gate. */
+  readonly kind: string;
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -34,6 +37,8 @@ export interface PlanSettings {
    * and placed with the run's placeholders, which the run prelude fills in.
    */
   readonly perRun?: (step: Step) => boolean;
+  /** The Job spec of a gate, given where its upstream steps keep their files. */
+  readonly renderGate: (gate: Gate, stepDirOf: (step: Step) => string) => Record<string, any>;
 }
 
 /**
@@ -47,21 +52,22 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
   const planned = new Map<Step, PlannedStep>();
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   for (const step of graph.topologicalOrder()) {
-    // The pipeline admits only the kinds this backend declares; batch is the only one yet.
-    const spec = (step as BatchStep).spec();
+    // The pipeline admits only the kinds this backend declares: batch steps and gates.
+    const spec = BatchStep.isBatchStep(step) ? step.spec() : undefined;
     const perRun = settings.perRun?.(step) ?? false;
+    const stepDirOf = (producer: Step) => planned.get(producer)!.dir;
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
-    const jobSpec = renderStepJobSpec(spec, {
+    const jobSpec: Record<string, any> = spec ? renderStepJobSpec(spec, {
       pipelineName: pipeline.pipelineName,
       stepName: step.stepName,
       stepDir: OWN_DIR,
-      stepDirOf: (producer) => planned.get(producer)!.dir,
+      stepDirOf,
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       labels: pipeline.extraLabels,
       run: perRun ? RUN_PLACEHOLDER : undefined,
-    });
+    }) : settings.renderGate(step as Gate, stepDirOf);
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     const hash = shortHash({
       jobSpec,
@@ -70,7 +76,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       upstream: upstream.map((u) => u.hash).sort(),
     });
     const dir = perRun ? runStepDirectory(pipeline.pipelineName, step.stepName) : stepDirectory(pipeline.pipelineName, step.stepName, hash);
-    setStepDirectory(jobSpec, OWN_DIR, dir);
+    if (spec) setStepDirectory(jobSpec, OWN_DIR, dir);
     // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
     // it does not re-run the pipeline.
     if (ttl !== undefined) jobSpec.ttlSecondsAfterFinished = ttl;
@@ -81,7 +87,8 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       dir,
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
-      externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),
+      externalRefs: spec ? externalReferences(spec, pipeline.workspace.existingClaimName) : gateReferences(step as Gate, pipeline.workspace.existingClaimName),
+      kind: spec ? 'job' : 'gate',
     });
   }
   return [...planned.values()];
@@ -91,7 +98,23 @@ export function stepJobName(pipelineName: string, stepName: string, hash: string
   return `${pipelineName}-${stepName}-${hash}`;
 }
 
-/** The coordinator's plan file: `<step>\t<job>\t<upstream steps or ->` per line. */
+/**
+ * The coordinator's plan file (docs/coordinator-contract.md): `<step>\t<job>\t<upstream
+ * steps or ->` per line, then `-\t<kind>` (columns 4 and 5) for a node that is not a plain
+ * batch step; trailing default columns are left out.
+ */
 export function planText(steps: readonly PlannedStep[]): string {
-  return steps.map((s) => `${s.step.stepName}\t${s.jobName}\t${s.dependsOn.join(',') || '-'}\n`).join('');
+  return steps.map((s) => {
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-'];
+    if (s.kind !== 'job') columns.push('-', s.kind);
+    return `${columns.join('\t')}\n`;
+  }).join('');
+}
+
+/** What a gate references but the pipeline does not create: an existing workspace, the baseline's claim. */
+function gateReferences(gate: Gate, existingClaim: string | undefined): string[] {
+  const claims = new Set<string>();
+  if (existingClaim !== undefined) claims.add(existingClaim);
+  if (gate.baseline) claims.add(gate.baseline.location.claimName);
+  return [...claims].sort().map((name) => `persistentvolumeclaim/${name}`);
 }

@@ -78,7 +78,7 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
  */
 export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
-  const env: k8s.EnvVar[] = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
+  const env: k8s.EnvVar[] = Object.entries({ ...spec.env, ...spec.libraryEnv }).map(([name, value]) => envVar(name, value));
   // uid 1000 has no home in most images and the root filesystem is read-only: pip, git,
   // matplotlib and most CLIs need a writable one. A HOME the user set wins.
   if (!('HOME' in spec.env)) env.push({ name: 'HOME', value: HOME });
@@ -86,7 +86,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
     if (ctx.run !== undefined) env.push({ name: 'MLOPS_RUN', value: ctx.run });
     for (const [name, artifact] of Object.entries(spec.inputs)) {
-      env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
+      env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.stored.producer)}/${artifact.stored.name}` });
     }
     for (const name of Object.keys(spec.outputs)) {
       env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
@@ -179,7 +179,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
   const configMaps = new Set<string>();
-  for (const value of Object.values(spec.env)) {
+  for (const value of [...Object.values(spec.env), ...Object.values(spec.libraryEnv)]) {
     const ref = keyRefOf(value);
     if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
