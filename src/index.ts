@@ -19,6 +19,7 @@ export * from './model/step';
 export * from './model/step-options';
 export * from './model/step-volume';
 export * from './model/threshold';
+export * from './model/trigger-rule';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './steps/data-source';
@@ -27,5 +28,9 @@ export * from './steps/feature-engineering';
 export * from './steps/ingest';
 export * from './steps/train';
 export * from './backends/plain';
+// The cdk8s validation plugin (`package: ./node_modules/cdk8s-mlops` in cdk8s.yaml); it loads
+// verify only when synth runs it. The rest of verify is `cdk8s-mlops/verify`.
+export { MlopsValidation } from './verify/cdk8s-plugin';
+export type { MlopsValidationProps } from './verify/cdk8s-plugin';
 
 registerDefaultBackend(() => new PlainBackend());

@@ -31,6 +31,7 @@ export abstract class BatchStep extends Step {
     super(scope, id);
     this.options = options;
     if (options.after) this.after(...options.after);
+    if (options.trigger !== undefined) this.setTriggerRule(options.trigger);
     if (options.volumes?.some((v) => v.volume.source.kind === 'workspace')) this.pipeline.backend.useWorkspace(this);
   }
 

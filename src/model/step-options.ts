@@ -5,6 +5,7 @@ import type { Gpu } from './gpu';
 import type { ImagePullPolicy } from './pull-policy';
 import type { StepVolumeMount } from './step-volume';
 import type { Step } from './step';
+import type { TriggerRule } from './trigger-rule';
 
 /**
  * How a batch step's container runs: the options every batch step takes, typed steps and
@@ -124,6 +125,13 @@ export interface StepOptions {
    * RuntimeDefault seccomp, read-only root filesystem
    */
   readonly security?: StepSecurity;
+  /**
+   * When the step runs relative to its upstream steps: `TriggerRule.ALL_DONE` for clean-up
+   * that must run whatever happened, `ONE_FAILED` for alerts, `NONE_FAILED` to run after a
+   * branch its condition skipped.
+   * @default TriggerRule.ALL_SUCCEEDED - every upstream step completed
+   */
+  readonly trigger?: TriggerRule;
   /**
    * Steps to wait for besides the producers of the step's inputs.
    * @default - none

@@ -3,6 +3,7 @@ import { Artifact, ArtifactType } from './artifact';
 import { dnsLabelProblem } from './names';
 import type { NodeKind } from './node-kind';
 import { Pipeline } from './pipeline';
+import { TriggerRule } from './trigger-rule';
 
 /** The name rule of inputs and outputs: they become env var suffixes and directory names. */
 const ARTIFACT_NAME = /^[a-z][a-z0-9_]*$/;
@@ -36,6 +37,7 @@ export abstract class Step extends Construct {
   private readonly explicitUpstream = new Set<Step>();
   private readonly inputMap: Record<string, Artifact> = {};
   private readonly outputMap: Record<string, Artifact> = {};
+  private trigger: TriggerRule = TriggerRule.ALL_SUCCEEDED;
 
   protected constructor(scope: Construct, id: string) {
     super(scope, checkedStepId(scope, id));
@@ -65,6 +67,17 @@ export abstract class Step extends Construct {
       }
       this.explicitUpstream.add(step);
     }
+    this.pipeline._touch();
+  }
+
+  /** When this step runs relative to its upstream steps (`TriggerRule`). */
+  public get triggerRule(): TriggerRule {
+    return this.trigger;
+  }
+
+  /** Set by subclasses from their props; checked at synthesis. */
+  protected setTriggerRule(rule: TriggerRule): void {
+    this.trigger = rule;
     this.pipeline._touch();
   }
 

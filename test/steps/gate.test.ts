@@ -86,7 +86,7 @@ describe('Evaluate and its gate', () => {
     const plan: string = byName(objects, 'ConfigMap', (o) => o.data?.plan !== undefined)[0].data.plan;
     const lines = plan.trim().split('\n').map((l) => l.split('\t'));
     expect(lines.map((l) => l[0])).toEqual(['ingest', 'features', 'train', 'evaluate', 'evaluate-gate', 'deploy']);
-    expect(lines[4]).toEqual(['evaluate-gate', gate.metadata.name, 'evaluate', '-', 'gate']);
+    expect(lines[4]).toEqual(['evaluate-gate', gate.metadata.name, 'evaluate', 'all-succeeded', 'gate']);
     expect(lines[5]).toEqual(['deploy', deploy.metadata.name, 'evaluate-gate']);
     expect(envOf(deploy).MLOPS_INPUT_MODEL).toBe(envOf(train).MLOPS_OUTPUT_MODEL);
   });

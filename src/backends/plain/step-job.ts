@@ -5,7 +5,7 @@ import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
-import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
 import { usesWorkspace } from './workspace-claim';
 
@@ -26,6 +26,8 @@ export interface StepJobContext {
   readonly utilityImage: string;
   /** The pipeline's extra labels, for the pods too. */
   readonly labels: Record<string, string>;
+  /** An exit handler reads the run's outcome, which the coordinator writes into its pod template. */
+  readonly exitHandler: boolean;
   /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
   readonly run?: string;
 }
@@ -91,6 +93,11 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     for (const name of Object.keys(spec.outputs)) {
       env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
     }
+  }
+
+  // Control-flow inputs stay even with mlopsEnv off: the step asked for them by being a handler.
+  if (ctx.exitHandler) {
+    env.push(podAnnotationEnv('MLOPS_RUN_STATUS', RUN_STATUS_ANNOTATION), podAnnotationEnv('MLOPS_RUN_FAILURES', RUN_FAILURES_ANNOTATION));
   }
 
   const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: {} }];
@@ -195,6 +202,16 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   refs.push(...[...configMaps].sort().map((name) => `configmap/${name}`), ...[...claims].sort().map((name) => `persistentvolumeclaim/${name}`));
   if (spec.serviceAccount) refs.push(`serviceaccount/${spec.serviceAccount.name}`);
   return refs;
+}
+
+/**
+ * An env var read through the downward API from the pod's own annotation, which the
+ * coordinator sets in the suspended Job's template just before releasing it (Kubernetes
+ * >= 1.27 lets a never-started suspended Job's template annotations change). Not declared
+ * in the template: a re-apply would then reset it. Empty when absent.
+ */
+function podAnnotationEnv(name: string, annotation: string): k8s.EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } } };
 }
 
 function envVar(name: string, value: EnvVarValue): k8s.EnvVar {
