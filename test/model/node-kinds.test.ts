@@ -34,7 +34,7 @@ describe('node kinds', () => {
       new ModelServer(p, 'serve');
     });
     expect(result.message).toBe('[p/serve] the plain backend cannot render a model server (node kind \'server\'); '
-      + 'it renders \'batch\': use a backend that renders \'server\' nodes, or another kind of step');
+      + 'it renders \'batch\', \'gate\': use a backend that renders \'server\' nodes, or another kind of step');
     expect(result.written).toEqual([]);
   });
 
