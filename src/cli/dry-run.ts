@@ -5,6 +5,7 @@
  * schema can.
  */
 import { spawnSync } from 'child_process';
+import { dryRunRefusals } from './dry-run-safety';
 import type { ManifestObject } from '../verify/simulator';
 import { simulate } from '../verify/simulator';
 import type { Problem } from '../verify';
@@ -29,6 +30,12 @@ export const dryRun: SimulateHook = async ({ objects, plans }) => {
   const lines: string[] = [];
   for (const plan of plans) {
     if (!plan.coordinator) continue;
+    const refusals = dryRunRefusals(objects, plan);
+    if (refusals.length > 0) {
+      problems.push(...refusals);
+      lines.push(`dry run of ${plan.pipeline}: not run, its coordinator is not the one cdk8s-mlops generates (see the errors above)`);
+      continue;
+    }
     const own = (objects as ManifestObject[]).filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline);
     const result = await simulate(own, { pipeline: plan.pipeline, defaultDuration: STEP_SECONDS, namespace: plan.namespace });
     const steps = Object.values(result.steps);

@@ -16,6 +16,8 @@ export interface IPipelineBackend {
   addStep(step: Step): void;
   /** Called when a step declares an output: the pipeline now needs its workspace. */
   addArtifact(artifact: Artifact): void;
+  /** Called when a step mounts the workspace at a path of its own: the pipeline needs it too. */
+  useWorkspace(step: Step): void;
   /** Problems only this backend can see, such as derived names that are too long. */
   validate(graph: PipelineGraph): GraphProblem[];
   /** Trade-offs the user should know about, printed at synthesis. */

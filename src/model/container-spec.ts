@@ -3,6 +3,8 @@ import type { ContainerResources, EnvValue, ISecret, IServiceAccount } from 'cdk
 import type { k8s } from 'cdk8s-plus-27';
 import type { Artifact } from './artifact';
 import type { Gpu } from './gpu';
+import type { ImagePullPolicy } from './pull-policy';
+import type { StepVolumeMount } from './step-volume';
 
 /** A Secret mounted as files into a step's container. */
 export interface SecretVolume {
@@ -50,6 +52,10 @@ export interface StepSecurity {
 export interface StepSpec {
   /** Image reference; empty when neither the step nor the pipeline set one (a synth error). */
   readonly image: string;
+  /** When the image is pulled: the user's choice, else what Kubernetes would pick for the tag. */
+  readonly imagePullPolicy: ImagePullPolicy;
+  /** The container's name (pod status, logs, `kubectl logs -c`). */
+  readonly containerName: string;
   /** Entrypoint override; undefined keeps the image's. */
   readonly command?: string[];
   /** Arguments; undefined keeps the image's CMD. */
@@ -58,6 +64,13 @@ export interface StepSpec {
   readonly env: Record<string, EnvValue>;
   /** Secrets mounted as files. */
   readonly secretVolumes: SecretVolume[];
+  /** Other volumes (claims, ConfigMaps, emptyDirs, the workspace) at chosen paths. */
+  readonly volumes: StepVolumeMount[];
+  /**
+   * Whether the container gets the `MLOPS_*` variables (artifact locations, pipeline and
+   * step names). Off for images that must see exactly their own environment.
+   */
+  readonly mlopsEnv: boolean;
   /** Requests and limits, with defaults applied and each side filled in. */
   readonly resources: ContainerResources;
   /** Accelerators, if any. */

@@ -103,7 +103,8 @@ function amountOf(value: Cpu | Size): number | undefined {
   return mebibytes(value);
 }
 
-function mebibytes(size: Size): number | undefined {
+/** Whole mebibytes of `size`, undefined when it is not a whole, finite number of them. */
+export function mebibytes(size: Size): number | undefined {
   try {
     const n = size.toMebibytes({ rounding: SizeRoundingBehavior.FAIL });
     return Number.isFinite(n) ? n : undefined;

@@ -2,8 +2,9 @@ import { posix } from 'path';
 import type { StepSpec } from './container-spec';
 import { wholeSecondsProblem } from './durations';
 import { dataKeyProblem, keyRefOf } from './key-refs';
-import { dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
-import { checkResources } from './resources';
+import { dnsLabelProblem, dnsSubdomainProblem, imageReferenceProblem, labelProblem } from './names';
+import { IMAGE_PULL_POLICIES } from './pull-policy';
+import { checkResources, mebibytes } from './resources';
 import { isWholeNumberIn, shown } from './values';
 
 /** Kubernetes refuses an Indexed Job with more completions than this. */
@@ -11,6 +12,9 @@ const MAX_INDEXED_COMPLETIONS = 100_000;
 
 /** Paths the backend mounts itself; a secret volume there would hide them. */
 const RESERVED_MOUNTS = ['/tmp', '/mnt/workspace'];
+
+/** Containers the backend adds to a step's pod; the step's own must be named otherwise. */
+const RESERVED_CONTAINER_NAMES = ['prepare-outputs'];
 
 /** Variables the platform sets: the backend's artifact locations and the Job controller's index. */
 const RESERVED_ENV = /^(MLOPS_|JOB_COMPLETION_INDEX$)/;
@@ -36,8 +40,18 @@ export function checkStepSpec(spec: StepSpec): string[] {
 }
 
 function checkImage(spec: StepSpec): string[] {
-  if (typeof spec.image === 'string' && spec.image.trim() === '') return ['no container image: set \'image\' on the step or \'defaults.image\' on the pipeline'];
-  return optional(imageReferenceProblem(spec.image));
+  const problems: string[] = [];
+  if (typeof spec.image === 'string' && spec.image.trim() === '') problems.push('no container image: set \'image\' on the step or \'defaults.image\' on the pipeline');
+  else problems.push(...optional(imageReferenceProblem(spec.image)));
+  if (!IMAGE_PULL_POLICIES.includes(spec.imagePullPolicy)) {
+    problems.push(`'imagePullPolicy' must be 'Always', 'IfNotPresent' or 'Never', got '${spec.imagePullPolicy}'`);
+  }
+  const nameProblem = dnsLabelProblem(spec.containerName);
+  if (nameProblem) problems.push(`'containerName' '${spec.containerName}' is not a valid name: ${nameProblem}`);
+  else if (RESERVED_CONTAINER_NAMES.includes(spec.containerName)) {
+    problems.push(`'containerName' '${spec.containerName}' is the name of a container cdk8s-mlops adds to the pod; choose another`);
+  }
+  return problems;
 }
 
 function checkRun(spec: StepSpec): string[] {
@@ -100,25 +114,47 @@ function overlaps(a: string, b: string): boolean {
 
 function checkMounts(spec: StepSpec): string[] {
   const problems: string[] = [];
-  const seen: string[] = [];
-  for (const volume of spec.secretVolumes) {
-    const mountPath = String(volume.mountPath);
-    const path = normalMountPath(mountPath);
-    const shownPath = path === mountPath ? `'${mountPath}'` : `'${mountPath}' (${path})`;
+  const seen: Array<{ path: string; source: string; secret: boolean }> = [];
+  const mounts = [
+    ...spec.secretVolumes.map((v) => ({ secret: true, source: `secret '${v.secret.name}'`, mountPath: String(v.mountPath), subPath: undefined })),
+    ...spec.volumes.map((v) => ({ secret: false, source: String(v.volume), mountPath: String(v.mountPath), subPath: v.subPath })),
+  ];
+  for (const m of mounts) {
+    const what = m.secret ? 'secret volume' : 'volume';
+    const path = normalMountPath(m.mountPath);
+    const shownPath = path === m.mountPath ? `'${m.mountPath}'` : `'${m.mountPath}' (${path})`;
     const reserved = RESERVED_MOUNTS.find((r) => overlaps(path, r));
-    const other = seen.find((p) => overlaps(path, p));
-    if (!mountPath.startsWith('/')) {
-      problems.push(`secret volume mountPath '${mountPath}' must be an absolute path`);
+    const same = seen.find((p) => p.path === path);
+    // Secrets nested in each other hide keys; other volumes may nest (a claim below the workspace's path).
+    const nested = m.secret && seen.find((p) => p.secret && overlaps(path, p.path));
+    if (!m.mountPath.startsWith('/')) {
+      problems.push(`${what} mountPath '${m.mountPath}' must be an absolute path`);
     } else if (reserved) {
-      problems.push(`secret volume mountPath ${shownPath} overlaps ${reserved}, which every step needs; mount it elsewhere, e.g. /etc/secrets/<name>`);
-    } else if (other === path) {
+      problems.push(`${what} mountPath ${shownPath} overlaps ${reserved}, which every step needs; mount it elsewhere, e.g. ${m.secret ? '/etc/secrets/<name>' : '/data'}`);
+    } else if (same && same.secret && m.secret) {
       problems.push(`two secret volumes are mounted at ${shownPath}; give each its own path`);
-    } else if (other) {
-      problems.push(`secret volume mountPath ${shownPath} overlaps another secret volume at '${other}'; give each its own path, neither inside the other`);
+    } else if (same) {
+      problems.push(`two volumes are mounted at ${shownPath} (${same.source} and ${m.source}); give each its own path`);
+    } else if (nested) {
+      problems.push(`secret volume mountPath ${shownPath} overlaps another secret volume at '${nested.path}'; give each its own path, neither inside the other`);
     }
-    seen.push(path);
+    seen.push({ path, source: m.source, secret: m.secret });
+    if (m.subPath !== undefined && (m.subPath === '' || m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
+      problems.push(`volume subPath '${m.subPath}' at '${m.mountPath}' must be a relative path inside the volume, without '..'`);
+    }
+  }
+  for (const volume of spec.secretVolumes) {
     const nameProblem = dnsSubdomainProblem(volume.secret.name);
     if (nameProblem) problems.push(`secret name '${volume.secret.name}' is invalid: ${nameProblem}`);
+  }
+  for (const { volume } of spec.volumes) {
+    const s = volume.source;
+    const name = s.kind === 'claim' ? s.claimName : s.kind === 'configMap' ? s.name : undefined;
+    const nameProblem = name !== undefined && dnsSubdomainProblem(name);
+    if (nameProblem) problems.push(`${volume} is not a valid name: ${nameProblem}`);
+    if (s.kind === 'emptyDir' && s.sizeLimit !== undefined && !((mebibytes(s.sizeLimit) ?? 0) >= 1)) {
+      problems.push('emptyDir sizeLimit must be a whole number of mebibytes, at least 1; use Size.mebibytes(n) or Size.gibibytes(n)');
+    }
   }
   for (const secret of spec.imagePullSecrets) {
     const nameProblem = dnsSubdomainProblem(secret.name);

@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 import { Artifact, ArtifactType, OutputsOf } from '../model/artifact';
 import type { SecretVolume, StepSecurity, StepSpec } from '../model/container-spec';
 import type { Gpu } from '../model/gpu';
+import { defaultPullPolicy, ImagePullPolicy } from '../model/pull-policy';
+import type { StepVolumeMount } from '../model/step-volume';
 import { Step } from '../model/step';
 import { resolveResources } from '../model/resources';
 
@@ -14,6 +16,16 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * @default - the pipeline's `defaults.image`; synthesis fails when neither is set
    */
   readonly image?: string;
+  /**
+   * When the kubelet pulls the image.
+   * @default - as Kubernetes picks it: 'Always' for a `:latest` tag or no tag, else 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * The container's name, as `kubectl logs -c` and pod status show it.
+   * @default 'main'
+   */
+  readonly containerName?: string;
   /**
    * Entrypoint override.
    * @default - the image's ENTRYPOINT
@@ -35,6 +47,20 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * @default - none
    */
   readonly secretVolumes?: SecretVolume[];
+  /**
+   * More volumes at paths of your choice: an existing claim, a ConfigMap, a size-limited
+   * emptyDir, or the workspace itself (`StepVolume.workspace()`) where the image expects
+   * its data. Not at `/tmp` or the workspace mount, nor below them.
+   * @default - none
+   */
+  readonly volumes?: StepVolumeMount[];
+  /**
+   * Set the `MLOPS_*` variables (artifact locations, `MLOPS_PIPELINE`, `MLOPS_STEP`). Turn
+   * it off for an image that must see exactly its own environment; artifacts are then
+   * still mounted at their usual paths, which the step must know itself.
+   * @default true
+   */
+  readonly mlopsEnv?: boolean;
   /**
    * CPU, memory and ephemeral-storage requests and limits.
    * @default - the pipeline's `defaults.resources`, else cpu 500m/1 and memory 512Mi/1Gi
@@ -151,6 +177,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
     this.outputs = outputs as OutputsOf<O>;
     for (const [name, artifact] of Object.entries(props.inputs ?? {})) this.addInput(name, artifact);
     if (props.after) this.after(...props.after);
+    if (props.volumes?.some((v) => v.volume.source.kind === 'workspace')) this.pipeline.backend.useWorkspace(this);
   }
 
   public get inputs(): Record<string, Artifact> {
@@ -179,12 +206,17 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
   public spec(): StepSpec {
     const defaults = this.pipeline.defaults;
     const p = this.props;
+    const image = p.image ?? defaults.image ?? '';
     return {
-      image: p.image ?? defaults.image ?? '',
+      image,
+      imagePullPolicy: p.imagePullPolicy ?? defaultPullPolicy(image),
+      containerName: p.containerName ?? 'main',
       command: p.command,
       args: p.args,
       env: { ...defaults.env, ...p.env, ...this.extraEnv },
       secretVolumes: p.secretVolumes ?? [],
+      volumes: p.volumes ?? [],
+      mlopsEnv: p.mlopsEnv ?? true,
       resources: resolveResources(p.resources, defaults.resources),
       gpu: p.gpu,
       nodeSelector: { ...defaults.nodeSelector, ...p.nodeSelector },

@@ -1,7 +1,7 @@
 import { App, Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret, ServiceAccount } from 'cdk8s-plus-27';
 import { addExamples } from '../../examples/app';
-import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
+import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, StepVolume, Workspace, WorkspaceAccess } from '../../src';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { verifyObjects } from '../../src/verify';
 import { synth } from '../support/synth';
@@ -41,6 +41,14 @@ function kitchenSink(app: App) {
   const publish = new ContainerStep(pipeline, 'publish', {
     inputs: { model: sweep.outputs.model }, serviceAccount: sa, automountServiceAccountToken: true,
     security: { readOnlyRootFilesystem: false, user: 2000, group: 2000 },
+    containerName: 'publisher', imagePullPolicy: 'Always', mlopsEnv: false,
+    volumes: [
+      { mountPath: '/data', volume: StepVolume.fromClaimName('imagenet'), readOnly: true, subPath: 'train' },
+      { mountPath: '/etc/publish', volume: StepVolume.fromConfigMapName('publish-config') },
+      { mountPath: '/scratch', volume: StepVolume.emptyDir({ sizeLimit: Size.gibibytes(20) }) },
+      { mountPath: '/dev/shm', volume: StepVolume.emptyDir({ memory: true, sizeLimit: Size.mebibytes(512) }) },
+      { mountPath: '/models', volume: StepVolume.workspace(), subPath: 'sink' },
+    ],
   });
   publish.after(a);
 }

@@ -14,6 +14,9 @@ export const EXIT_PIPELINE_FAILED = 3;
 /** Exit code of the script after repeated Forbidden or NotFound answers: retrying cannot help. */
 export const EXIT_PERMANENT_API_ERROR = 5;
 
+/** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
+export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
+
 /** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
 const DEADLINE_GRACE_SECONDS = 300;
 
@@ -151,7 +154,7 @@ export class Coordinator extends Construct {
             name: 'coordinator',
             image: this.props.image,
             imagePullPolicy: 'IfNotPresent',
-            command: ['/bin/bash', '/etc/mlops/coordinate.sh'],
+            command: [...COORDINATOR_COMMAND],
             env: [
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),

@@ -89,6 +89,10 @@ export class PlainBackend implements IPipelineBackend {
     this.declareWorkspace();
   }
 
+  public useWorkspace(): void {
+    this.declareWorkspace();
+  }
+
   public validate(graph: PipelineGraph): GraphProblem[] {
     return checkPlainLimits(this.pipeline!, graph, this.pollInterval);
   }

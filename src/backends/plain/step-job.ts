@@ -1,7 +1,8 @@
 import type { EnvValue } from 'cdk8s-plus-27';
 import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
-import { toQuantities } from '../../model/resources';
+import { sizeQuantity, toQuantities } from '../../model/resources';
+import type { StepVolume } from '../../model/step-volume';
 import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
 import { usesWorkspace } from './workspace-claim';
@@ -47,6 +48,20 @@ export function setStepDirectory(jobSpec: Record<string, any>, placeholder: stri
   if (init) init.command = init.command.map((arg: string) => (arg.startsWith(placeholder) ? dir + arg.slice(placeholder.length) : arg));
 }
 
+/** The HOME of step containers unless they set their own: inside the writable /tmp emptyDir. */
+const HOME = '/tmp';
+
+/** The pod volume of a `StepVolume`, without its name; undefined for the workspace, which the pod has already. */
+function volumeSource(volume: StepVolume): Record<string, unknown> | undefined {
+  const s = volume.source;
+  switch (s.kind) {
+    case 'claim': return { persistentVolumeClaim: { claimName: s.claimName } };
+    case 'configMap': return { configMap: { name: s.name } };
+    case 'emptyDir': return { emptyDir: { medium: s.memory ? 'Memory' : undefined, sizeLimit: s.sizeLimit && sizeQuantity(s.sizeLimit) } };
+    case 'workspace': return undefined;
+  }
+}
+
 /** `MLOPS_INPUT_` / `MLOPS_OUTPUT_` + the artifact name in upper case. */
 export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): string {
   return `MLOPS_${direction}_${name.toUpperCase()}`;
@@ -59,23 +74,34 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
 export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
   const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
-  env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
-  for (const [name, artifact] of Object.entries(spec.inputs)) {
-    env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
-  }
-  for (const name of Object.keys(spec.outputs)) {
-    env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
+  // uid 1000 has no home in most images and the root filesystem is read-only: pip, git,
+  // matplotlib and most CLIs need a writable one. A HOME the user set wins.
+  if (!('HOME' in spec.env)) env.push({ name: 'HOME', value: HOME });
+  if (spec.mlopsEnv) {
+    env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
+    for (const [name, artifact] of Object.entries(spec.inputs)) {
+      env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
+    }
+    for (const name of Object.keys(spec.outputs)) {
+      env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
+    }
   }
 
   const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
   const mounts: Array<Record<string, unknown>> = [{ name: 'tmp', mountPath: '/tmp' }];
   if (usesWorkspace(spec)) {
     volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: ctx.workspaceClaim } });
-    mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
+    if (Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0) mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
   }
   spec.secretVolumes.forEach((v, i) => {
     volumes.push({ name: `secret-${i}`, secret: { secretName: v.secret.name } });
     mounts.push({ name: `secret-${i}`, mountPath: v.mountPath, readOnly: true });
+  });
+  spec.volumes.forEach((v, i) => {
+    const source = volumeSource(v.volume);
+    const name = source === undefined ? 'workspace' : `volume-${i}`;
+    if (source !== undefined) volumes.push({ name, ...source });
+    mounts.push({ name, mountPath: v.mountPath, subPath: v.subPath, readOnly: v.readOnly || v.volume.source.kind === 'configMap' || undefined });
   });
 
   const quantities = toQuantities(spec.resources);
@@ -90,9 +116,9 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
   const podLabels = { ...ctx.labels, [PIPELINE_LABEL]: ctx.pipelineName, [STEP_LABEL]: ctx.stepName };
   const pullSecrets = [...new Set(spec.imagePullSecrets.map((s) => s.name))];
   const container = {
-    name: 'main',
+    name: spec.containerName,
     image: spec.image,
-    imagePullPolicy: 'IfNotPresent',
+    imagePullPolicy: spec.imagePullPolicy,
     command: spec.command,
     args: spec.args,
     env,
@@ -152,7 +178,14 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   for (const v of spec.secretVolumes) secrets.add(v.secret.name);
   for (const s of spec.imagePullSecrets) secrets.add(s.name);
   const refs = [...secrets].sort().map((name) => `secret/${name}`);
-  if (existingClaim !== undefined && usesWorkspace(spec)) refs.push(`persistentvolumeclaim/${existingClaim}`);
+  const configMaps = new Set<string>();
+  const claims = new Set<string>();
+  if (existingClaim !== undefined && usesWorkspace(spec)) claims.add(existingClaim);
+  for (const { volume: { source } } of spec.volumes) {
+    if (source.kind === 'configMap') configMaps.add(source.name);
+    if (source.kind === 'claim') claims.add(source.claimName);
+  }
+  refs.push(...[...configMaps].sort().map((name) => `configmap/${name}`), ...[...claims].sort().map((name) => `persistentvolumeclaim/${name}`));
   if (spec.serviceAccount) refs.push(`serviceaccount/${spec.serviceAccount.name}`);
   return refs;
 }

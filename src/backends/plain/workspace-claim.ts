@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
-import type { Step } from '../../model/step';
+import type { StepSpec } from '../../model/container-spec';
 import { WorkspaceAccess } from '../../model/workspace';
 
 /** The claim steps mount: the existing one, or `<pipeline>-workspace`. */
@@ -9,9 +9,10 @@ export function workspaceClaimName(pipeline: Pipeline): string {
   return pipeline.workspace.existingClaimName ?? `${pipeline.pipelineName}-workspace`;
 }
 
-/** Whether a step (or its spec) reads or writes artifacts, and so mounts the workspace. */
-export function usesWorkspace(step: Pick<Step, 'inputs' | 'outputs'>): boolean {
-  return Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0;
+/** Whether a step reads or writes artifacts or mounts the workspace itself, and so mounts the claim. */
+export function usesWorkspace(spec: Pick<StepSpec, 'inputs' | 'outputs' | 'volumes'>): boolean {
+  return Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0
+    || spec.volumes.some((v) => v.volume.source.kind === 'workspace');
 }
 
 /** The PersistentVolumeClaim a pipeline declares for its own workspace. */
@@ -38,7 +39,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const access = ws.access;
   if (access === WorkspaceAccess.READ_WRITE_MANY) {
     // Default storage classes are block storage (RWO only) almost everywhere: the claim would stay Pending.
-    const declared = ws.existingClaimName === undefined && graph.steps.some(usesWorkspace);
+    const declared = ws.existingClaimName === undefined && graph.steps.some((s) => usesWorkspace(s.spec()));
     return declared && ws.storageClassName === undefined
       ? ['the workspace is ReadWriteMany but names no storageClassName: the cluster\'s default class is usually block storage, '
         + 'which cannot serve ReadWriteMany, and the claim would stay Pending; set storageClassName to an RWX class (NFS, CephFS, EFS, Filestore)']
@@ -48,7 +49,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const levels = graph.levels();
   const byLevel = new Map<number, string[]>();
   for (const step of graph.steps) {
-    if (!usesWorkspace(step)) continue;
+    if (!usesWorkspace(step.spec())) continue;
     const level = levels.get(step)!;
     const names = byLevel.get(level);
     if (names) names.push(step.stepName);

@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { coordinatorScript } from '../../src/backends/plain/assets';
+import { main } from '../../src/cli/main';
+
+const dist = join(__dirname, '..', '..', 'dist');
+const REGENERATE = 'regenerate the YAML with cdk8s synth and this version of cdk8s-mlops, and do not edit it by hand';
+const NOT_RUN = 'the dry run would execute it with your bash as your user, so it was not run';
+
+/**
+ * The churn example with `edit` applied to its coordinator Job and ConfigMap, written to a
+ * fresh folder, and a marker path outside any sandbox that hostile YAML tries to create.
+ */
+function tampered(edit: (job: any, configMap: any, marker: string) => void): { dir: string; marker: string; job: string; configMap: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-tamper-'));
+  const marker = join(dir, 'pwned');
+  const docs = parseAllDocuments(readFileSync(join(dist, 'churn.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+  const job = docs.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator');
+  const configMap = docs.find((o) => o.kind === 'ConfigMap' && o.data?.['coordinate.sh']);
+  edit(job, configMap, marker);
+  writeFileSync(join(dir, 'churn.k8s.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+  return { dir, marker, job: `Job/ml-churn/${job.metadata.name}`, configMap: `ConfigMap/ml-churn/${configMap.metadata.name}` };
+}
+
+async function verify(dir: string): Promise<{ code: number; out: string }> {
+  let out = '';
+  const code = await main(['verify', dir, '--no-plan'], { out: (t) => void (out += t), err: (t) => void (out += t) });
+  return { code, out };
+}
+
+describe('verify runs only the coordinator this version of the library generates', () => {
+  test('the script it compares with is the library\'s own, which the committed YAML carries byte for byte', () => {
+    const yaml = readFileSync(join(dist, 'churn.k8s.yaml'), 'utf8');
+    const configMap = parseAllDocuments(yaml).map((d) => d.toJS()).find((o) => o.kind === 'ConfigMap' && o.data?.['coordinate.sh']);
+    expect(configMap.data['coordinate.sh']).toBe(coordinatorScript());
+  });
+
+  test('a ConfigMap script that writes a file outside the sandbox is refused, and the file is not written', async () => {
+    const t = tampered((_job, cm, marker) => {
+      cm.data['coordinate.sh'] = cm.data['coordinate.sh'].replace('\n', `\necho owned > ${marker}\n`);
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${t.configMap}: the coordinator script differs from the one this version of cdk8s-mlops generates `
+      + `(first difference at line 2); ${NOT_RUN}: ${REGENERATE}\n`);
+    expect(out).toContain('dry run of churn: not run, its coordinator is not the one cdk8s-mlops generates');
+    expect(out).toMatch(/\n1 error, \d+ warnings? in \d+ objects from 1 file\n$/);
+    expect(existsSync(t.marker)).toBe(false);
+  }, 60_000);
+
+  test('a container that runs bash -c instead of the script is refused, and runs nothing', async () => {
+    const t = tampered((job, _cm, marker) => {
+      job.spec.template.spec.containers[0].command = ['/bin/bash', '-c', `echo owned > ${marker}`];
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${t.job}: the coordinator container runs ["/bin/bash","-c","echo owned > ${t.marker}"], `
+      + `not ["/bin/bash","/etc/mlops/coordinate.sh"] as cdk8s-mlops writes it; ${NOT_RUN}: ${REGENERATE}\n`);
+    expect(existsSync(t.marker)).toBe(false);
+  }, 60_000);
+
+  test('BASH_ENV, which bash sources before the script, is refused', async () => {
+    const t = tampered((job, cm, marker) => {
+      cm.data.evil = `echo owned > ${marker}\n`;
+      job.spec.template.spec.containers[0].env.push({ name: 'BASH_ENV', value: '/etc/mlops/evil' });
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${t.job}: the coordinator container sets BASH_ENV, a variable cdk8s-mlops never sets (the shell or loader may act on it); ${NOT_RUN}: ${REGENERATE}\n`);
+    expect(existsSync(t.marker)).toBe(false);
+  }, 60_000);
+
+  test('a coordinator setting that points at a file of the machine running verify is refused', async () => {
+    const t = tampered((job) => {
+      job.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MLOPS_PLAN').value = '/etc/passwd';
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${t.job}: MLOPS_PLAN is '/etc/passwd', a path outside the container's own mounts, which would point into the machine running verify; ${NOT_RUN}: ${REGENERATE}\n`);
+    expect(out).not.toContain('root:');
+  }, 60_000);
+});
