@@ -8,6 +8,7 @@ export * from './model/gpu';
 export * from './model/graph';
 export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from './model/diagram';
 export * from './model/pipeline';
+export * from './model/plus-values';
 export * from './model/pull-policy';
 export * from './model/step';
 export * from './model/step-volume';

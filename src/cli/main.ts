@@ -4,6 +4,7 @@
  */
 import { dryRun } from './dry-run';
 import { main as graphMain } from './graph';
+import { main as statusMain, StatusCliOptions } from './status';
 import { main as verifyMain, VerifyCliOptions } from './verify';
 
 export const USAGE = `usage: cdk8s-mlops <command> [arguments]
@@ -14,16 +15,19 @@ commands:
                                (cdk8s-mlops verify --help for its options)
   graph <file-or-folder|->...  draw each pipeline as Mermaid, DOT and a self-contained
                                HTML report (cdk8s-mlops graph --help)
+  status <pipeline> [-n ns]    each step's state in the cluster, read with your kubectl;
+         [--watch]             --watch waits for the run to end (cdk8s-mlops status --help)
 
 options:
   -h, --help                   show this help
 
 exit codes: 0 success; 1 problems found (verify), a file or pipeline that could not be
-read or drawn (graph); 2 bad invocation
+read or drawn (graph), a run still going (status); 2 bad invocation; status only: 3 the
+run failed, 4 a gate rejected the model, 5 the Jobs could not be read
 `;
 
 /** Options shared by every subcommand (output streams, hooks). */
-export type CliOptions = VerifyCliOptions;
+export type CliOptions = VerifyCliOptions & StatusCliOptions;
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 problems found, 2 bad invocation). */
 export async function main(argv: readonly string[], options: CliOptions = {}): Promise<number> {
@@ -35,6 +39,8 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
       return verifyMain(rest, { simulate: dryRun, ...options });
     case 'graph':
       return graphMain(rest, options);
+    case 'status':
+      return statusMain(rest, options);
     case '-h':
     case '--help':
     case 'help':

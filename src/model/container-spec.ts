@@ -1,6 +1,5 @@
 import type { Duration } from 'cdk8s';
-import type { ContainerResources, EnvValue, ISecret, IServiceAccount } from 'cdk8s-plus-27';
-import type { k8s } from 'cdk8s-plus-27';
+import type { EnvVarValue, NamedReference, StepResources, Toleration } from './plus-values';
 import type { Artifact } from './artifact';
 import type { Gpu } from './gpu';
 import type { ImagePullPolicy } from './pull-policy';
@@ -9,7 +8,7 @@ import type { StepVolumeMount } from './step-volume';
 /** A Secret mounted as files into a step's container. */
 export interface SecretVolume {
   /** The Secret, usually imported with `Secret.fromSecretName(scope, id, name)`. */
-  readonly secret: ISecret;
+  readonly secret: NamedReference;
   /** Where the Secret's keys appear as files. */
   readonly mountPath: string;
 }
@@ -61,7 +60,7 @@ export interface StepSpec {
   /** Arguments; undefined keeps the image's CMD. */
   readonly args?: string[];
   /** Plain and Secret-backed environment, by variable name. */
-  readonly env: Record<string, EnvValue>;
+  readonly env: Record<string, EnvVarValue>;
   /** Secrets mounted as files. */
   readonly secretVolumes: SecretVolume[];
   /** Other volumes (claims, ConfigMaps, emptyDirs, the workspace) at chosen paths. */
@@ -72,13 +71,13 @@ export interface StepSpec {
    */
   readonly mlopsEnv: boolean;
   /** Requests and limits, with defaults applied and each side filled in. */
-  readonly resources: ContainerResources;
+  readonly resources: StepResources;
   /** Accelerators, if any. */
   readonly gpu?: Gpu;
   /** Node labels the pod must match (pipeline defaults merged in). */
   readonly nodeSelector: Record<string, string>;
   /** Tolerations (pipeline defaults first). */
-  readonly tolerations: k8s.Toleration[];
+  readonly tolerations: Toleration[];
   /** Pod retries after the first failure. */
   readonly retries: number;
   /** Wall-clock limit of the step once it started; waiting does not count. */
@@ -88,9 +87,9 @@ export interface StepSpec {
   /** How many copies may run at once. */
   readonly fanOutParallelism: number;
   /** Service account the pod runs as; undefined for the namespace default. */
-  readonly serviceAccount?: IServiceAccount;
+  readonly serviceAccount?: NamedReference;
   /** Registry credentials for the image. */
-  readonly imagePullSecrets: ISecret[];
+  readonly imagePullSecrets: NamedReference[];
   /** Whether the pod gets a service account token. */
   readonly automountServiceAccountToken: boolean;
   /** The security profile, every field resolved. */

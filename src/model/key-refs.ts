@@ -1,4 +1,4 @@
-import type { EnvValue } from 'cdk8s-plus-27';
+import type { EnvVarValue } from './plus-values';
 
 /** A variable read from a key of a Secret or ConfigMap. */
 export interface KeyRef {
@@ -13,7 +13,7 @@ export interface KeyRef {
  * Read from the value's rendered `valueFrom`, not by `instanceof` on cdk8s-plus classes: a
  * user's app may build its values with another cdk8s-plus major (cdk8s-plus-33).
  */
-export function keyRefOf(value: EnvValue): KeyRef | undefined {
+export function keyRefOf(value: EnvVarValue): KeyRef | undefined {
   const from = value.valueFrom as { secretKeyRef?: { name?: unknown; key?: unknown }; configMapKeyRef?: { name?: unknown; key?: unknown } } | undefined;
   const secret = from?.secretKeyRef;
   if (secret) return { kind: 'secret', name: String(secret.name ?? ''), key: String(secret.key ?? '') };

@@ -1,6 +1,6 @@
 import { Chart, Duration } from 'cdk8s';
-import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import type { EnvVarValue, NamedReference, StepResources, Toleration } from './plus-values';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import type { PipelineDiagram } from './diagram';
 import { toDot, toMermaid } from './diagram-text';
@@ -25,12 +25,12 @@ export interface StepDefaults {
    * @default - cpu 500m request / 1 limit, memory 512Mi request / 1Gi limit: every pod
    * gets requests and limits, as quota-enforcing namespaces require
    */
-  readonly resources?: ContainerResources;
+  readonly resources?: StepResources;
   /**
    * Environment added to every step; a step's own variable of the same name wins.
    * @default - none
    */
-  readonly env?: Record<string, EnvValue>;
+  readonly env?: Record<string, EnvVarValue>;
   /**
    * Node selector of every step; merged under the step's own.
    * @default - none
@@ -40,18 +40,18 @@ export interface StepDefaults {
    * Tolerations added to every step's own.
    * @default - none
    */
-  readonly tolerations?: k8s.Toleration[];
+  readonly tolerations?: Toleration[];
   /**
    * Service account of steps that name none. The token is still not mounted unless the
    * step sets `automountServiceAccountToken`.
    * @default - the namespace's default service account, without a token
    */
-  readonly serviceAccount?: IServiceAccount;
+  readonly serviceAccount?: NamedReference;
   /**
    * Secrets holding registry credentials, for private images; merged with the step's own.
    * @default - none: images are pulled with the namespace default service account's credentials
    */
-  readonly imagePullSecrets?: ISecret[];
+  readonly imagePullSecrets?: NamedReference[];
   /**
    * Retries of steps that set none.
    * @default 0 - a failed pod fails the step; evictions and preemptions never count

@@ -1,22 +1,26 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
-import { ContainerResources, Cpu } from 'cdk8s-plus-27';
+import type { CpuAmount, StepResources } from './plus-values';
 
 /** What every step gets when neither it nor the pipeline says otherwise. */
-const DEFAULT_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(500), limit: Cpu.units(1) },
+const DEFAULT_RESOURCES: StepResources = {
+  cpu: { request: { amount: '500m' }, limit: { amount: '1' } },
   memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
 };
+
+/** Which resource a value belongs to: cpu amounts and sizes are read differently. */
+type Kind = 'cpu' | 'size';
+type Value = CpuAmount | Size;
 
 /**
  * A step's resources: its own per resource, else the pipeline's, else the defaults; a side
  * left out copies the other, so every pod has both requests and limits.
  */
-export function resolveResources(own?: ContainerResources, pipeline?: ContainerResources): ContainerResources {
-  const pick = <T>(key: keyof ContainerResources): { request?: T; limit?: T } | undefined => {
+export function resolveResources(own?: StepResources, pipeline?: StepResources): StepResources {
+  const pick = <T>(key: keyof StepResources): { request?: T; limit?: T } | undefined => {
     const r = (own?.[key] ?? pipeline?.[key] ?? DEFAULT_RESOURCES[key]) as { request?: T; limit?: T } | undefined;
     return r && { request: r.request ?? r.limit, limit: r.limit ?? r.request };
   };
-  return { cpu: pick<Cpu>('cpu'), memory: pick<Size>('memory'), ephemeralStorage: pick<Size>('ephemeralStorage') };
+  return { cpu: pick<CpuAmount>('cpu'), memory: pick<Size>('memory'), ephemeralStorage: pick<Size>('ephemeralStorage') };
 }
 
 /** Kubernetes quantity strings for `resources.requests` and `resources.limits`. */
@@ -26,18 +30,18 @@ export interface Quantities {
 }
 
 /** The resources as quantity strings; call only after `checkResources` found nothing. */
-export function toQuantities(resources: ContainerResources): Quantities {
+export function toQuantities(resources: StepResources): Quantities {
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  const put = (name: string, side: Record<string, string>, value?: Cpu | Size) => {
-    if (value) side[name] = quantity(value);
+  const put = (name: string, kind: Kind, side: Record<string, string>, value?: Value) => {
+    if (value) side[name] = quantity(kind, value);
   };
-  put('cpu', requests, resources.cpu?.request);
-  put('cpu', limits, resources.cpu?.limit);
-  put('memory', requests, resources.memory?.request);
-  put('memory', limits, resources.memory?.limit);
-  put('ephemeral-storage', requests, resources.ephemeralStorage?.request);
-  put('ephemeral-storage', limits, resources.ephemeralStorage?.limit);
+  put('cpu', 'cpu', requests, resources.cpu?.request);
+  put('cpu', 'cpu', limits, resources.cpu?.limit);
+  put('memory', 'size', requests, resources.memory?.request);
+  put('memory', 'size', limits, resources.memory?.limit);
+  put('ephemeral-storage', 'size', requests, resources.ephemeralStorage?.request);
+  put('ephemeral-storage', 'size', limits, resources.ephemeralStorage?.limit);
   return { requests, limits };
 }
 
@@ -53,37 +57,37 @@ const MAX_AMOUNT: Record<string, { readonly amount: number; readonly shown: stri
 };
 
 /** Problems with the quantities, each naming the field and the fix. */
-export function checkResources(resources: ContainerResources): string[] {
+export function checkResources(resources: StepResources): string[] {
   const problems: string[] = [];
-  const check = (field: string, request?: Cpu | Size, limit?: Cpu | Size) => {
-    const values: Array<[string, Cpu | Size | undefined]> = [[`${field}.request`, request], [`${field}.limit`, limit]];
+  const check = (field: string, kind: Kind, request?: Value, limit?: Value) => {
+    const values: Array<[string, Value | undefined]> = [[`${field}.request`, request], [`${field}.limit`, limit]];
     const max = MAX_AMOUNT[field];
     for (const [name, value] of values) {
-      const amount = value && amountOf(value);
+      const amount = value && amountOf(kind, value);
       if (value && (amount === undefined || !(amount >= 0))) {
-        problems.push(`'resources.${name}' is not a valid quantity (${describe(value)}); `
-          + (value instanceof Cpu ? 'use Cpu.millis(n) or Cpu.units(n) with n >= 0' : 'use a whole, non-negative number of mebibytes, e.g. Size.mebibytes(512)'));
+        problems.push(`'resources.${name}' is not a valid quantity (${describe(kind, value)}); `
+          + (kind === 'cpu' ? 'use Cpu.millis(n) or Cpu.units(n) with n >= 0' : 'use a whole, non-negative number of mebibytes, e.g. Size.mebibytes(512)'));
       } else if (amount !== undefined && amount > max.amount) {
-        problems.push(`'resources.${name}' (${quantity(value!)}) is more than ${max.shown}, more than any node offers; check the unit`);
+        problems.push(`'resources.${name}' (${quantity(kind, value!)}) is more than ${max.shown}, more than any node offers; check the unit`);
       }
     }
-    const r = request && amountOf(request);
-    const l = limit && amountOf(limit);
+    const r = request && amountOf(kind, request);
+    const l = limit && amountOf(kind, limit);
     if (l === 0) {
       problems.push(`'resources.${field}.limit' is 0, which Kubernetes reads as no limit at all; set a positive limit, `
         + `or leave ${field} out for the defaults`);
     } else if (r !== undefined && l !== undefined && r > l) {
-      problems.push(`'resources.${field}.request' (${quantity(request!)}) is larger than its limit (${quantity(limit!)}); raise the limit or lower the request`);
+      problems.push(`'resources.${field}.request' (${quantity(kind, request!)}) is larger than its limit (${quantity(kind, limit!)}); raise the limit or lower the request`);
     }
   };
-  check('cpu', resources.cpu?.request, resources.cpu?.limit);
-  check('memory', resources.memory?.request, resources.memory?.limit);
-  check('ephemeralStorage', resources.ephemeralStorage?.request, resources.ephemeralStorage?.limit);
+  check('cpu', 'cpu', resources.cpu?.request, resources.cpu?.limit);
+  check('memory', 'size', resources.memory?.request, resources.memory?.limit);
+  check('ephemeralStorage', 'size', resources.ephemeralStorage?.request, resources.ephemeralStorage?.limit);
   return problems;
 }
 
-function quantity(value: Cpu | Size): string {
-  return value instanceof Cpu ? value.amount : sizeQuantity(value);
+function quantity(kind: Kind, value: Value): string {
+  return kind === 'cpu' ? (value as CpuAmount).amount : sizeQuantity(value as Size);
 }
 
 /** A size of whole mebibytes as a Kubernetes quantity; whole gibibytes read better in review (16Gi, not 16384Mi). */
@@ -93,14 +97,14 @@ export function sizeQuantity(size: Size): string {
 }
 
 /** Comparable magnitude (millicores or MiB), undefined when the value is not a quantity. */
-function amountOf(value: Cpu | Size): number | undefined {
-  if (value instanceof Cpu) {
-    const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(value.amount);
+function amountOf(kind: Kind, value: Value): number | undefined {
+  if (kind === 'cpu') {
+    const m = /^(\d+(?:\.\d+)?)(m?)$/.exec((value as CpuAmount).amount);
     if (!m) return undefined;
     const n = Number(m[1]) * (m[2] === 'm' ? 1 : 1000);
     return Number.isInteger(n) ? n : undefined;
   }
-  return mebibytes(value);
+  return mebibytes(value as Size);
 }
 
 /** Whole mebibytes of `size`, undefined when it is not a whole, finite number of them. */
@@ -113,10 +117,10 @@ export function mebibytes(size: Size): number | undefined {
   }
 }
 
-function describe(value: Cpu | Size): string {
-  if (value instanceof Cpu) return `cpu '${value.amount}'`;
+function describe(kind: Kind, value: Value): string {
+  if (kind === 'cpu') return `cpu '${(value as CpuAmount).amount}'`;
   try {
-    return `${value.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`;
+    return `${(value as Size).toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`;
   } catch {
     return 'a size that is not a number';
   }

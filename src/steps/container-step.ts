@@ -1,5 +1,4 @@
 import type { Duration } from 'cdk8s';
-import type { ContainerResources, EnvValue, ISecret, IServiceAccount, k8s } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { Artifact, ArtifactType, OutputsOf } from '../model/artifact';
 import type { SecretVolume, StepSecurity, StepSpec } from '../model/container-spec';
@@ -7,6 +6,7 @@ import type { Gpu } from '../model/gpu';
 import { defaultPullPolicy, ImagePullPolicy } from '../model/pull-policy';
 import type { StepVolumeMount } from '../model/step-volume';
 import { Step } from '../model/step';
+import type { EnvVarValue, NamedReference, StepResources, Toleration } from '../model/plus-values';
 import { resolveResources } from '../model/resources';
 
 /** Props of a `ContainerStep`. */
@@ -37,11 +37,11 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    */
   readonly args?: string[];
   /**
-   * Environment variables. Use `EnvValue.fromSecretValue()` for credentials: the YAML then
+   * Environment variables. Use cdk8s-plus's `EnvValue.fromSecretValue()` (any version) for credentials: the YAML then
    * references the Secret's key and never holds the value.
    * @default - only the pipeline's default env and the MLOPS_* artifact locations
    */
-  readonly env?: Record<string, EnvValue>;
+  readonly env?: Record<string, EnvVarValue>;
   /**
    * Secrets mounted as files.
    * @default - none
@@ -65,7 +65,7 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * CPU, memory and ephemeral-storage requests and limits.
    * @default - the pipeline's `defaults.resources`, else cpu 500m/1 and memory 512Mi/1Gi
    */
-  readonly resources?: ContainerResources;
+  readonly resources?: StepResources;
   /**
    * Accelerators, e.g. `Gpu.nvidia(1)`. Reserved only once the step starts, never while
    * it waits for its upstream steps.
@@ -81,7 +81,7 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * Tolerations, added to the pipeline's defaults (e.g. for tainted GPU nodes).
    * @default - the pipeline's `defaults.tolerations`
    */
-  readonly tolerations?: k8s.Toleration[];
+  readonly tolerations?: Toleration[];
   /**
    * How many times a failed pod is retried before the step fails.
    * @default - the pipeline's `defaults.retries`, else 0
@@ -107,12 +107,12 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    * Service account the pod runs as.
    * @default - the pipeline's `defaults.serviceAccount`, else the namespace's default
    */
-  readonly serviceAccount?: IServiceAccount;
+  readonly serviceAccount?: NamedReference;
   /**
    * Secrets holding registry credentials for a private image, added to the pipeline's.
    * @default - the pipeline's `defaults.imagePullSecrets`
    */
-  readonly imagePullSecrets?: ISecret[];
+  readonly imagePullSecrets?: NamedReference[];
   /**
    * Mount the service account token, for steps that call the Kubernetes API.
    * @default false - a step cannot talk to the API server unless it asks
@@ -164,7 +164,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
 
   private readonly props: ContainerStepProps<O>;
   private readonly inputMap: Record<string, Artifact> = {};
-  private readonly extraEnv: Record<string, EnvValue> = {};
+  private readonly extraEnv: Record<string, EnvVarValue> = {};
 
   public constructor(scope: Construct, id: string, props: ContainerStepProps<O> = {}) {
     super(scope, id);
@@ -198,7 +198,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
   }
 
   /** Add (or override) an environment variable after construction. */
-  public addEnv(name: string, value: EnvValue): void {
+  public addEnv(name: string, value: EnvVarValue): void {
     this.extraEnv[name] = value;
     this.pipeline._touch();
   }

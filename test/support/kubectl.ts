@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { findKubectl, KubectlClient } from '../../src/verify/simulator';
 import { ApiServer } from '../../src/verify/simulator/api-server';
-import { Cluster } from '../../src/verify/simulator/cluster';
+import { Cluster, ClusterOptions } from '../../src/verify/simulator/cluster';
 import { serviceAccountUser } from '../../src/verify/simulator/rbac';
 import { ManifestObject } from '../../src/verify/simulator/types';
 
@@ -30,10 +30,16 @@ export interface KubectlRun {
 
 /**
  * A cluster holding `objects` behind the simulated API server, and a function that runs the
- * real kubectl against it as the coordinator's ServiceAccount (or with any token).
+ * real kubectl against it as the coordinator's ServiceAccount (or with any token). Pods run
+ * as `behaviour` says (default: 10 s each, exit 0).
  */
-export async function apiFixture(objects: readonly ManifestObject[], sa = { namespace: 'ml', name: 'demo-coordinator' }, client = realKubectl().path) {
-  const cluster = new Cluster({ epoch: 1_700_000_000, namespace: 'ml', podStartSeconds: 0, behaviour: () => ({ durations: [10] }) });
+export async function apiFixture(
+  objects: readonly ManifestObject[],
+  sa = { namespace: 'ml', name: 'demo-coordinator' },
+  client = realKubectl().path,
+  behaviour: ClusterOptions['behaviour'] = () => ({ durations: [10] }),
+) {
+  const cluster = new Cluster({ epoch: 1_700_000_000, namespace: 'ml', podStartSeconds: 0, behaviour });
   cluster.apply(objects);
   const token = 'token-of-the-coordinator-pod';
   const requests: Array<{ verb: string; url: string; code: number }> = [];

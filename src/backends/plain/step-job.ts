@@ -1,4 +1,4 @@
-import type { EnvValue } from 'cdk8s-plus-27';
+import type { EnvVarValue } from '../../model/plus-values';
 import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
@@ -190,6 +190,6 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   return refs;
 }
 
-function envVar(name: string, value: EnvValue): Record<string, unknown> {
+function envVar(name: string, value: EnvVarValue): Record<string, unknown> {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }

@@ -1,0 +1,233 @@
+/**
+ * The state of a pipeline run, read from its Jobs the way the coordinator reads them
+ * (docs/ordering.md, docs/coordinator-contract.md): Job conditions, `spec.suspend`,
+ * `status.startTime`, the `skipped` and `verdict` annotations and the coordinator's ledger.
+ * Pure: it takes the parsed output of one `kubectl get jobs -o json` and a clock.
+ */
+import {
+  COORDINATOR_ROLE, DEPENDS_ON_ANNOTATION, LEDGER_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
+} from '../conventions';
+import { criticalPath, topologicalOrder } from '../verify/graph';
+import { parseDependsOn } from '../verify/pipeline';
+import { asArray, asRecord, asString, byString, stringMap } from '../verify/types';
+
+/** Written by a gate's pod on its own Job: `approved` or `rejected: <reason>` (docs/coordinator-contract.md). */
+export const VERDICT_ANNOTATION = 'mlops.cdk8s.io/verdict';
+
+export type StepState = 'waiting' | 'running' | 'complete' | 'failed' | 'skipped' | 'rejected' | 'missing';
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'rejected';
+
+export interface StepStatus {
+  readonly step: string;
+  /** The Job's name; undefined when no Job of the step exists. */
+  readonly job?: string;
+  readonly state: StepState;
+  /** Why it failed, was skipped or rejected; for `missing`, what that means. */
+  readonly reason?: string;
+  /** Upstream steps, sorted. */
+  readonly upstreams: readonly string[];
+  /** For `waiting`: the upstream steps not complete yet, with their states. */
+  readonly waitingOn: readonly { readonly step: string; readonly state: StepState }[];
+  /** When its pods started (`status.startTime`). */
+  readonly startedAt?: Date;
+  /** When it finished (completion or failure time). */
+  readonly finishedAt?: Date;
+  /** Pods running now. */
+  readonly activePods: number;
+}
+
+export interface RunStatus {
+  readonly pipeline: string;
+  /** Steps in dependency order (by level, then name). */
+  readonly steps: readonly StepStatus[];
+  readonly outcome: RunOutcome;
+  /** One sentence on why the run failed or was rejected. */
+  readonly outcomeReason?: string;
+  /** When the run started: its coordinator's creation (as the coordinator counts its deadline). */
+  readonly startedAt?: Date;
+  /** When it ended; undefined while it runs. */
+  readonly endedAt?: Date;
+  readonly criticalPath: readonly string[];
+  /** Run time of the critical path's steps so far (a running step counts up to now), in ms. */
+  readonly criticalPathMs: number;
+  /** The coordinator Job, when there is one. */
+  readonly coordinator?: string;
+}
+
+interface Job {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly created?: Date;
+  readonly suspend: boolean;
+  readonly startTime?: Date;
+  readonly completionTime?: Date;
+  readonly active: number;
+  /** The first `True` condition of the type, if any. */
+  condition(type: 'Complete' | 'Failed'): { reason: string; message: string; at?: Date } | undefined;
+}
+
+/** The run of `pipeline` from a parsed Job list (a `List` or any object with `items`). */
+export function runStatus(list: unknown, pipeline: string, now: Date): RunStatus {
+  const jobs = asArray(asRecord(list)?.items).map(readJob).filter((j): j is Job => j !== undefined && j.labels[PIPELINE_LABEL] === pipeline);
+  const coordinator = newest(jobs.filter((j) => j.labels[ROLE_LABEL] === COORDINATOR_ROLE));
+  const ledger = new Set(parseDependsOn(coordinator?.annotations[LEDGER_ANNOTATION]));
+  // After a changed re-apply an old and a new Job of one step can both exist: the newest is the run's.
+  const byStep = new Map<string, Job>();
+  for (const job of jobs) {
+    const step = job.labels[STEP_LABEL];
+    if (!step || job.labels[ROLE_LABEL] === COORDINATOR_ROLE) continue;
+    const seen = byStep.get(step);
+    if (!seen || newest([seen, job]) === job) byStep.set(step, job);
+  }
+  const upstreamsOf = new Map<string, string[]>();
+  for (const [step, job] of byStep) upstreamsOf.set(step, parseDependsOn(job.annotations[DEPENDS_ON_ANNOTATION]).sort(byString));
+  // Upstreams named but without a Job are steps too: not applied yet, or deleted by TTL.
+  for (const ups of [...upstreamsOf.values()]) for (const u of ups) if (!upstreamsOf.has(u)) upstreamsOf.set(u, []);
+
+  const own = new Map<string, Omit<StepStatus, 'waitingOn'>>();
+  for (const [step, upstreams] of upstreamsOf) own.set(step, ownState(step, byStep.get(step), upstreams, ledger));
+  const order = orderOf(upstreamsOf);
+  const steps: StepStatus[] = order.map((step) => {
+    const s = own.get(step)!;
+    const waitingOn = s.state === 'waiting' ? s.upstreams.filter((u) => own.get(u)!.state !== 'complete').map((u) => ({ step: u, state: own.get(u)!.state })) : [];
+    return { ...s, waitingOn };
+  });
+
+  const path = criticalPath(upstreamsOf);
+  const criticalPathMs = path.reduce((sum, step) => {
+    const s = own.get(step)!;
+    return s.startedAt ? sum + ((s.finishedAt ?? now).getTime() - s.startedAt.getTime()) : sum;
+  }, 0);
+  const { outcome, reason, endedAt } = outcomeOf(coordinator, steps);
+  const startedAt = coordinator?.created ?? earliest(steps.map((s) => s.startedAt));
+  return {
+    pipeline,
+    steps,
+    outcome,
+    outcomeReason: reason,
+    startedAt,
+    endedAt,
+    criticalPath: path,
+    criticalPathMs,
+    coordinator: coordinator?.name,
+  };
+}
+
+function ownState(step: string, job: Job | undefined, upstreams: string[], ledger: ReadonlySet<string>): Omit<StepStatus, 'waitingOn'> {
+  const base = { step, job: job?.name, upstreams, startedAt: job?.startTime, activePods: job?.active ?? 0 };
+  if (!job) {
+    return ledger.has(step)
+      ? { ...base, state: 'complete', reason: 'its Job is gone (TTL); the coordinator recorded it complete' }
+      : { ...base, state: 'missing', reason: 'no Job of this step exists: not applied yet, or deleted before it completed' };
+  }
+  const complete = job.condition('Complete');
+  if (complete) {
+    const verdict = job.annotations[VERDICT_ANNOTATION];
+    const finishedAt = job.completionTime ?? complete.at;
+    if (verdict?.startsWith('rejected')) {
+      return { ...base, state: 'rejected', reason: `gate ${verdict.replace(/^rejected:?\s*/, 'rejected: ').replace(/: $/, '')}`, finishedAt };
+    }
+    return { ...base, state: 'complete', finishedAt };
+  }
+  const failed = job.condition('Failed');
+  if (failed) {
+    return { ...base, state: 'failed', reason: [failed.reason, failed.message].filter((t) => t).join(': ') || 'Failed', finishedAt: failed.at };
+  }
+  if (ledger.has(step)) return { ...base, state: 'complete' };
+  const skipped = job.annotations[SKIPPED_ANNOTATION];
+  if (skipped !== undefined) return { ...base, state: 'skipped', reason: skipped || 'skipped' };
+  return { ...base, state: job.suspend ? 'waiting' : 'running' };
+}
+
+/**
+ * The run's outcome. Once the coordinator has finished, its exit code decides (0 succeeded,
+ * 3 failed, 4 rejected: docs/coordinator-contract.md); its Job's `Failed` condition message
+ * names the exit code when the podFailurePolicy fails the Job. Before, or without a
+ * coordinator, the steps decide once they are all final.
+ */
+function outcomeOf(coordinator: Job | undefined, steps: readonly StepStatus[]): { outcome: RunOutcome; reason?: string; endedAt?: Date } {
+  const complete = coordinator?.condition('Complete');
+  if (complete) return { outcome: 'succeeded', endedAt: coordinator!.completionTime ?? complete.at };
+  const failed = coordinator?.condition('Failed');
+  const stepReason = failureReason(steps);
+  if (failed) {
+    const code = /exit code (\d+)/.exec(failed.message)?.[1];
+    if (code === '4') return { outcome: 'rejected', reason: rejectionReason(steps) ?? 'a gate rejected its model', endedAt: failed.at };
+    const own = `the coordinator failed: ${[failed.reason, failed.message].filter((t) => t).join(': ')}`;
+    return { outcome: 'failed', reason: code === '3' ? (stepReason ?? own) : own, endedAt: failed.at };
+  }
+  const final = steps.every((s) => ['complete', 'failed', 'skipped', 'rejected'].includes(s.state));
+  // A running coordinator may still be recording the last results: only a run without one ends here.
+  if (!final || coordinator) return { outcome: 'running' };
+  const endedAt = latest(steps.map((s) => s.finishedAt));
+  if (stepReason) return { outcome: 'failed', reason: stepReason, endedAt };
+  const rejected = rejectionReason(steps);
+  if (rejected) return { outcome: 'rejected', reason: rejected, endedAt };
+  return { outcome: 'succeeded', endedAt };
+}
+
+function failureReason(steps: readonly StepStatus[]): string | undefined {
+  const failed = steps.filter((s) => s.state === 'failed');
+  if (failed.length) return failed.map((s) => `step ${s.step} failed (${s.reason})`).join('; ');
+  const deadline = steps.find((s) => s.state === 'skipped' && /deadline/.test(s.reason ?? ''));
+  return deadline ? `step ${deadline.step} was skipped: ${deadline.reason}` : undefined;
+}
+
+function rejectionReason(steps: readonly StepStatus[]): string | undefined {
+  const rejected = steps.filter((s) => s.state === 'rejected');
+  return rejected.length ? rejected.map((s) => `step ${s.step}: ${s.reason}`).join('; ') : undefined;
+}
+
+/** Level, then name; by name alone when hand-edited annotations form a cycle (verify reports it). */
+function orderOf(upstreams: ReadonlyMap<string, readonly string[]>): string[] {
+  try {
+    return topologicalOrder(upstreams);
+  } catch {
+    return [...upstreams.keys()].sort(byString);
+  }
+}
+
+function readJob(value: unknown): Job | undefined {
+  const obj = asRecord(value);
+  const meta = asRecord(obj?.metadata);
+  const name = asString(meta?.name);
+  if (!obj || !meta || !name) return undefined;
+  const spec = asRecord(obj.spec) ?? {};
+  const status = asRecord(obj.status) ?? {};
+  const conditions = asArray(status.conditions).map(asRecord).filter((c): c is Record<string, unknown> => c !== undefined);
+  return {
+    name,
+    labels: stringMap(meta.labels),
+    annotations: stringMap(meta.annotations),
+    created: time(meta.creationTimestamp),
+    suspend: spec.suspend === true,
+    startTime: time(status.startTime),
+    completionTime: time(status.completionTime),
+    active: typeof status.active === 'number' ? status.active : 0,
+    condition: (type) => {
+      const c = conditions.find((x) => x.type === type && x.status === 'True');
+      return c && { reason: asString(c.reason) ?? '', message: asString(c.message) ?? '', at: time(c.lastTransitionTime) };
+    },
+  };
+}
+
+function time(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function newest(jobs: readonly Job[]): Job | undefined {
+  return jobs.reduce<Job | undefined>((best, j) => (!best || (j.created?.getTime() ?? 0) > (best.created?.getTime() ?? 0) ? j : best), undefined);
+}
+
+function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
+  const ms = dates.flatMap((d) => (d ? [d.getTime()] : []));
+  return ms.length ? new Date(Math.min(...ms)) : undefined;
+}
+
+function latest(dates: readonly (Date | undefined)[]): Date | undefined {
+  const ms = dates.flatMap((d) => (d ? [d.getTime()] : []));
+  return ms.length ? new Date(Math.max(...ms)) : undefined;
+}

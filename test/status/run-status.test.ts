@@ -1,0 +1,141 @@
+import { renderStatus } from '../../src/status/render-status';
+import { runStatus } from '../../src/status/run-status';
+import { coordinatorJob, list, stepJob, T0 } from './jobs';
+
+const time = (s: number) => new Date(T0.getTime() + s * 1000);
+
+describe('the state of a run, from one Job list', () => {
+  test('mid-run: complete, running since, waiting on which upstream', () => {
+    const jobs = list(
+      coordinatorJob({ ledger: ['ingest'] }),
+      stepJob('ingest', { released: true, started: 5, completed: 65 }),
+      stepJob('features', { after: ['ingest'], released: true, started: 70, active: 1 }),
+      stepJob('profile', { after: ['ingest'], released: true, started: 70, completed: 100 }),
+      stepJob('train', { after: ['features'] }),
+      stepJob('evaluate', { after: ['features', 'profile', 'train'] }),
+    );
+    const run = runStatus(jobs, 'churn', time(190));
+    expect(run.outcome).toBe('running');
+    expect(run.steps.map((s) => [s.step, s.state])).toEqual([
+      ['ingest', 'complete'], ['features', 'running'], ['profile', 'complete'], ['train', 'waiting'], ['evaluate', 'waiting'],
+    ]);
+    expect(run.steps.find((s) => s.step === 'evaluate')!.waitingOn).toEqual([{ step: 'features', state: 'running' }, { step: 'train', state: 'waiting' }]);
+    expect(run.criticalPath).toEqual(['ingest', 'features', 'train', 'evaluate']);
+    // ingest ran 60 s, features 120 s so far.
+    expect(run.criticalPathMs).toBe(180_000);
+    expect(renderStatus(run, 'ml', time(190))).toBe([
+      'pipeline churn (namespace ml): running, elapsed 3m 10s',
+      '  ingest    complete  in 1m 00s',
+      '  features  running   since 06:01:10Z (2m 00s), 1 pod active',
+      '  profile   complete  in 30s',
+      '  train     waiting   on features (running)',
+      '  evaluate  waiting   on features (running), train (waiting)',
+      'critical path ingest -> features -> train -> evaluate: 3m 00s of step run time in 3m 10s elapsed',
+      '',
+    ].join('\n'));
+  });
+
+  test('a failed step and the steps skipped because of it; the coordinator exited 3', () => {
+    const reason = "upstream step 'train' failed: BackoffLimitExceeded";
+    const jobs = list(
+      coordinatorJob({ failed: { at: 400, exitCode: 3 }, ledger: ['ingest'] }),
+      stepJob('ingest', { released: true, started: 0, completed: 60 }),
+      stepJob('train', { after: ['ingest'], released: true, started: 65, failed: { at: 390, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' } }),
+      stepJob('evaluate', { after: ['train'], annotations: { 'mlops.cdk8s.io/skipped': reason } }),
+    );
+    const run = runStatus(jobs, 'churn', time(500));
+    expect(run.outcome).toBe('failed');
+    expect(run.outcomeReason).toBe('step train failed (BackoffLimitExceeded: Job has reached the specified backoff limit)');
+    expect(run.endedAt).toEqual(time(400));
+    expect(run.steps.map((s) => [s.step, s.state, s.reason])).toEqual([
+      ['ingest', 'complete', undefined],
+      ['train', 'failed', 'BackoffLimitExceeded: Job has reached the specified backoff limit'],
+      ['evaluate', 'skipped', reason],
+    ]);
+    expect(renderStatus(run, 'ml', time(500)).split('\n').slice(2)).toEqual([
+      '  train     failed    BackoffLimitExceeded: Job has reached the specified backoff limit',
+      `  evaluate  skipped   ${reason}`,
+      'critical path ingest -> train -> evaluate: 6m 25s of step run time in 6m 40s elapsed',
+      'run failed: step train failed (BackoffLimitExceeded: Job has reached the specified backoff limit)',
+      '',
+    ]);
+  });
+
+  test('a gate that rejected its model: rejected, its downstream skipped, the coordinator exited 4', () => {
+    const jobs = list(
+      coordinatorJob({ failed: { at: 200, exitCode: 4 }, ledger: ['train'] }),
+      stepJob('train', { released: true, started: 0, completed: 100 }),
+      stepJob('gate', { after: ['train'], released: true, started: 105, completed: 120, annotations: { 'mlops.cdk8s.io/verdict': 'rejected: auc 0.74 < 0.80' } }),
+      stepJob('deploy', { after: ['gate'], annotations: { 'mlops.cdk8s.io/skipped': 'gate rejected: auc 0.74 < 0.80' } }),
+    );
+    const run = runStatus(jobs, 'churn', time(300));
+    expect(run.outcome).toBe('rejected');
+    expect(run.steps.map((s) => [s.step, s.state, s.reason])).toEqual([
+      ['train', 'complete', undefined],
+      ['gate', 'rejected', 'gate rejected: auc 0.74 < 0.80'],
+      ['deploy', 'skipped', 'gate rejected: auc 0.74 < 0.80'],
+    ]);
+    expect(run.outcomeReason).toBe('step gate: gate rejected: auc 0.74 < 0.80');
+  });
+
+  test('succeeded: the coordinator completed; an approved gate is complete', () => {
+    const jobs = list(
+      coordinatorJob({ completed: 130, ledger: ['train', 'gate'] }),
+      stepJob('train', { released: true, started: 0, completed: 100 }),
+      stepJob('gate', { after: ['train'], released: true, started: 105, completed: 120, annotations: { 'mlops.cdk8s.io/verdict': 'approved' } }),
+    );
+    const run = runStatus(jobs, 'churn', time(999));
+    expect(run.outcome).toBe('succeeded');
+    expect(run.endedAt).toEqual(time(130));
+    expect(run.steps.map((s) => s.state)).toEqual(['complete', 'complete']);
+    expect(renderStatus(run, 'ml', time(999)).split('\n')[0]).toBe('pipeline churn (namespace ml): succeeded, elapsed 2m 10s');
+  });
+
+  test('all steps final but the coordinator still running: the run is not over yet', () => {
+    const jobs = list(coordinatorJob(), stepJob('train', { released: true, started: 0, completed: 100 }));
+    expect(runStatus(jobs, 'churn', time(101)).outcome).toBe('running');
+  });
+
+  test('a step deleted by TTL counts as complete when the ledger has it; otherwise it is missing', () => {
+    const jobs = list(
+      coordinatorJob({ ledger: ['ingest'] }),
+      stepJob('train', { after: ['ingest', 'stats'] }),
+    );
+    const run = runStatus(jobs, 'churn', time(10));
+    expect(run.steps.map((s) => [s.step, s.state])).toEqual([['ingest', 'complete'], ['stats', 'missing'], ['train', 'waiting']]);
+    expect(run.steps[2].waitingOn).toEqual([{ step: 'stats', state: 'missing' }]);
+  });
+
+  test('after a changed re-apply the newest Job of a step is the run\'s; other pipelines are ignored', () => {
+    const old = stepJob('train', { released: true, started: 0, failed: { at: 50, reason: 'DeadlineExceeded', message: '' } });
+    const current = { ...stepJob('train', { released: true, started: 60, created: 55 }) };
+    current.metadata = { ...current.metadata, name: 'churn-train-ffffffff' };
+    const run = runStatus(list(old, current, stepJob('other', {}, 'sweep')), 'churn', time(70));
+    expect(run.steps.map((s) => [s.step, s.job, s.state])).toEqual([['train', 'churn-train-ffffffff', 'running']]);
+  });
+
+  test('without a coordinator, the steps decide once all are final; the run starts at the first pod', () => {
+    const jobs = list(
+      stepJob('a', { released: true, started: 10, completed: 20 }),
+      stepJob('b', { after: ['a'], annotations: { 'mlops.cdk8s.io/skipped': 'run deadline of 600s exceeded' } }),
+    );
+    const run = runStatus(jobs, 'churn', time(700));
+    expect(run.outcome).toBe('failed');
+    expect(run.outcomeReason).toBe('step b was skipped: run deadline of 600s exceeded');
+    expect(run.startedAt).toEqual(time(10));
+  });
+
+  test('Job fields of the wrong type are ignored, not trusted', () => {
+    const bad = stepJob('x', { released: true });
+    bad.status = { startTime: 'yesterday', conditions: [{ type: 'Complete', status: 'True' }, 'junk'], active: '3' };
+    bad.metadata.annotations = { 'mlops.cdk8s.io/depends-on': 42 };
+    const run = runStatus(list(bad, 'junk', { metadata: {} }), 'churn', time(1));
+    expect(run.steps.map((s) => [s.step, s.state, s.upstreams, s.startedAt, s.activePods])).toEqual([['x', 'complete', [], undefined, 0]]);
+  });
+
+  test('control characters from annotations are not written to the terminal', () => {
+    const jobs = list(stepJob('a', { annotations: { 'mlops.cdk8s.io/skipped': 'bad\u001b[2Jthing' } }));
+    expect(renderStatus(runStatus(jobs, 'churn', time(1)), 'ml', time(1))).toContain('  a     skipped   bad?[2Jthing\n');
+  });
+});
+
