@@ -54,7 +54,7 @@ options:
   --unknown-kinds <level>  error (default), warning or ignore, for kinds without a schema (CRDs)
   --strict                 exit 1 on warnings too
   --no-plan                do not print the plans
-  --json                   print {"problems": [...], "plans": [...]} as JSON
+  --json                   print {"loadErrors": [...], "problems": [...], "plans": [...]} as JSON
   --timings                print schema load and validation times
   --no-simulate            skip the dry run of each pipeline's coordinator
   --require-dry-run        fail (exit 1) when the dry run cannot run; without it a missing

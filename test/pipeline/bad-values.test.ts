@@ -1,7 +1,8 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
+import { ConfigMap, Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ContainerStep, Dataset, Gpu, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
+import { verifyObjects } from '../../src/verify';
 import { expectSynthFailure, synth } from '../support/synth';
 
 const image = 'busybox:1.36';
@@ -218,5 +219,28 @@ describe('warnings: legal settings that do not do what they say, printed at synt
       + 'which cannot serve ReadWriteMany, and the claim would stay Pending; set storageClassName to an RWX class (NFS, CephFS, EFS, Filestore)';
     expect(warnings).toEqual([warning]);
     expect(printed).toBe(`[p] warning: ${warning}\n`);
+  });
+});
+
+describe('env read from other objects', () => {
+  // The name and key are read from the rendered valueFrom, never by instanceof on
+  // cdk8s-plus classes, so values built with another cdk8s-plus major work the same.
+  test('a ConfigMap key in env is declared external like a Secret key, so verify finds no dangling reference', () => {
+    const { objects } = synth((app) => {
+      const p = new Pipeline(app, 'p');
+      const config = ConfigMap.fromConfigMapName(p, 'Config', 'train-settings');
+      const secret = Secret.fromSecretName(p, 'S', 'creds');
+      new ContainerStep(p, 's', { image, env: { MODE: EnvValue.fromConfigMap(config, 'mode'), TOKEN: EnvValue.fromSecretValue({ secret, key: 'token' }) } });
+    });
+    const job = objects.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step'] === 's')!;
+    expect(job.metadata.annotations['mlops.cdk8s.io/external-refs']).toBe('secret/creds,configmap/train-settings');
+    expect(verifyObjects(objects).problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  test('fails on a ConfigMap key Kubernetes refuses', () => {
+    expectSynthFailure((app) => {
+      const p = new Pipeline(app, 'p');
+      new ContainerStep(p, 's', { image, env: { MODE: EnvValue.fromConfigMap(ConfigMap.fromConfigMapName(p, 'C', 'settings'), '../mode') } });
+    }, `${VALIDATION}[p/s] env var 'MODE' reads key '../mode' of config map 'settings', which is not a valid key: ${KEY}`);
   });
 });

@@ -1,5 +1,6 @@
 import type { EnvVarValue } from '../../model/plus-values';
 import type { StepSpec } from '../../model/container-spec';
+import { keyRefOf } from '../../model/key-refs';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
@@ -171,14 +172,14 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
  */
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
+  const configMaps = new Set<string>();
   for (const value of Object.values(spec.env)) {
-    const ref = value.valueFrom?.secretKeyRef?.name;
-    if (ref) secrets.add(ref);
+    const ref = keyRefOf(value);
+    if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
   for (const v of spec.secretVolumes) secrets.add(v.secret.name);
   for (const s of spec.imagePullSecrets) secrets.add(s.name);
   const refs = [...secrets].sort().map((name) => `secret/${name}`);
-  const configMaps = new Set<string>();
   const claims = new Set<string>();
   if (existingClaim !== undefined && usesWorkspace(spec)) claims.add(existingClaim);
   for (const { volume: { source } } of spec.volumes) {
