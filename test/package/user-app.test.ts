@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
+import { installFootprint, pack } from '../../bench/footprint';
 import { initApp, PlusPackage, run } from './init-app';
 
 /*
@@ -29,6 +30,21 @@ const readmeExample = () => /```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 
 const cdk8sSynth = (dir: string, program?: string, output?: string) =>
   run('npx', ['cdk8s', 'synth', ...program ? ['--app', `node ${program}`, '--output', output!] : []], dir);
 
+/** The README's cdk8s.yaml lines for the validation plugin. */
+const PLUGIN_YAML = /# cdk8s\.yaml\n(validations:\n[\s\S]*?)```/.exec(readFileSync(join(root, 'README.md'), 'utf8'))![1];
+
+/** A program using the public `cdk8s-mlops/verify` and `cdk8s-mlops/plugin` entries. */
+const ENTRIES_TS = `
+import { readFileSync } from 'fs';
+import { parseManifestText, verifyObjects } from 'cdk8s-mlops/verify';
+import { MlopsValidation } from 'cdk8s-mlops/plugin';
+
+const objects = parseManifestText(readFileSync('dist/churn.k8s.yaml', 'utf8'), 'dist/churn.k8s.yaml').objects;
+const result = verifyObjects(objects);
+console.log(\`errors: \${result.problems.filter((p) => p.severity === 'error').length}, pipelines: \${result.plans.map((p) => p.pipeline).join(',')}\`);
+console.log(\`plugin: \${typeof MlopsValidation}\`);
+`;
+
 /** A pipeline using the values of `plus`: its Cpu, EnvValue and Secret. */
 const plusMain = (plus: PlusPackage) => `
 import { App } from 'cdk8s';
@@ -49,7 +65,7 @@ app.synth();
 `;
 
 beforeAll(() => {
-  tarball = join(work, run('npm', ['pack', '--silent', '--pack-destination', work], root).trim().split('\n').pop()!);
+  tarball = pack(root, work);
 }, 120_000);
 
 test('the package ships only the compiled library, its types and the coordinator script', () => {
@@ -58,7 +74,27 @@ test('the package ships only the compiled library, its types and the coordinator
   expect(files).toContain('package/lib/index.d.ts');
   expect(files).toContain('package/assets/coordinate.sh');
   expect(files.filter((f) => f.startsWith('package/src/') || f.startsWith('package/test/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  expect(files).toContain('package/assets/k8s-1.27-schemas.json.gz');
+  expect(files).toContain('package/lib/verify/ajv.LICENSES.txt');
 });
+
+test('the published package.json: built before packing (no prepare), links home, public entry points, no cdk8s-plus', () => {
+  const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], work));
+  expect(pkg.scripts.prepare).toBeUndefined();
+  expect(pkg.scripts.prepack).toBe('npm run build');
+  expect(pkg.repository.url).toBe('git+https://github.com/cdk8s-mlops/cdk8s-mlops.git');
+  expect(pkg.homepage).toBe('https://github.com/cdk8s-mlops/cdk8s-mlops#readme');
+  expect(pkg.bugs.url).toBe('https://github.com/cdk8s-mlops/cdk8s-mlops/issues');
+  expect(Object.keys(pkg.exports)).toEqual(['.', './verify', './plugin', './package.json']);
+  expect(Object.keys(pkg.dependencies)).toEqual(['yaml']);
+  expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['cdk8s', 'constructs']);
+});
+
+test('installing the library beside its peers adds at most 3 MiB (the package and its dependencies)', () => {
+  const footprint = installFootprint(root, tarball, work);
+  process.stdout.write(`install footprint of cdk8s-mlops: ${footprint} bytes\n`);
+  expect(footprint).toBeLessThanOrEqual(3 * 1024 * 1024);
+}, 120_000);
 
 describe.each<PlusPackage>(['cdk8s-plus-33', 'cdk8s-plus-27'])('in a `cdk8s init typescript-app` project with %s', (plus) => {
   let app = '';
@@ -67,6 +103,7 @@ describe.each<PlusPackage>(['cdk8s-plus-33', 'cdk8s-plus-27'])('in a `cdk8s init
     app = initApp(work, `app-${plus}`, plus, readmeExample());
     writeFileSync(join(app, 'values.ts'), plusMain(plus));
     writeFileSync(join(app, 'cycle.ts'), plusMain(plus).replace('app.synth();', "extract.after(pipeline.node.findChild('fit') as ContainerStep);\napp.synth();"));
+    writeFileSync(join(app, 'entries.ts'), ENTRIES_TS);
     run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
     // The template's compile script: tsc over every .ts of the project, library types included.
     run('npm', ['run', 'compile'], app);
@@ -110,6 +147,33 @@ describe.each<PlusPackage>(['cdk8s-plus-33', 'cdk8s-plus-27'])('in a `cdk8s init
     // The library needs no cdk8s-plus of its own: a plus-33 project gets no plus-27.
     expect(existsSync(join(app, 'node_modules', 'cdk8s-plus-27'))).toBe(plus === 'cdk8s-plus-27');
   });
+
+  test('the library brings no kubernetes-models and nests no copies of its own', () => {
+    expect(existsSync(join(app, 'node_modules', 'kubernetes-models'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'cdk8s-mlops', 'node_modules'))).toBe(false);
+  });
+
+  test('importing the library loads none of verify\'s machinery (ajv, schemas); the verify and plugin entries work', () => {
+    const loaded = (entry: string) => JSON.parse(run('node', ['-e',
+      `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /ajv|[\\/]verify[\\/](verify|schema)/.test(k))))`], app));
+    expect(loaded('cdk8s-mlops')).toEqual([]);
+    // entries.ts compiled with the rest of the project (npm run compile); it uses both entries.
+    expect(run('node', ['entries.js'], app)).toBe('errors: 0, pipelines: churn\nplugin: function\n');
+  });
+
+  test('the validation plugin runs inside `cdk8s synth` with the short form `package: ./node_modules/cdk8s-mlops`', () => {
+    const config = readFileSync(join(app, 'cdk8s.yaml'), 'utf8');
+    writeFileSync(join(app, 'cdk8s.yaml'), `${config.trimEnd()}\n${PLUGIN_YAML}`);
+    try {
+      const out = cdk8sSynth(app, 'values.js', 'dist-plugin');
+      expect(out).toContain('dist-plugin/demo.k8s.yaml');
+      expect(out).toMatch(/Plugin\s*│ \S*node_modules\/cdk8s-mlops /);
+      expect(out).toMatch(/Status\s*│ success /);
+      expect(out).toMatch(/pipelines\s*│ 1 /);
+    } finally {
+      writeFileSync(join(app, 'cdk8s.yaml'), config);
+    }
+  }, 120_000);
 
   test('the package\'s verify command checks and dry-runs the project\'s YAML', () => {
     const out = run('npx', ['cdk8s-mlops', 'verify', 'dist'], app);
