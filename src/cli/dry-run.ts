@@ -28,7 +28,7 @@ const TOOLS = ['bash', 'jq'];
  * poll runs jq over the whole Job list), so a large pipeline is not failed for its size.
  */
 export function dryRunBudgetMs(steps: number): number {
-  return 60_000 + 400 * steps;
+  return 120_000 + 400 * steps;
 }
 
 /**

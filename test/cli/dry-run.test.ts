@@ -114,7 +114,7 @@ describe('cdk8s-mlops verify runs each pipeline\'s coordinator as a dry run, wit
     const objects = synthPipeline({ steps: dag('a->b') });
     const [plan] = derivePlans(objects, { namespace: 'ml' });
     const wide = { ...plan, steps: Array.from({ length: 5100 }, (_, i) => ({ ...plan.steps[0], step: `s${i}`, job: `demo-s${i}` })) };
-    expect(dryRunOptions(plan, objects).timeoutMs).toBe(60_000 + 400 * 2);
-    expect(dryRunOptions(wide, objects).timeoutMs).toBe(60_000 + 400 * 5100);
+    expect(dryRunOptions(plan, objects).timeoutMs).toBe(120_000 + 400 * 2);
+    expect(dryRunOptions(wide, objects).timeoutMs).toBe(120_000 + 400 * 5100);
   });
 });
