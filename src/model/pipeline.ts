@@ -13,6 +13,7 @@ import { diagramOfPipeline } from './pipeline-diagram';
 import { PipelineRuns, RunOptions, ScheduleProps } from './schedule';
 import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
+import { removeStaleOutput } from './stale-output';
 import { Workspace } from './workspace';
 
 /** Settings every step of a pipeline inherits unless it sets its own. */
@@ -240,6 +241,8 @@ export class Pipeline extends Chart {
     this.backend.bind(this);
     this.node.addValidation({
       validate: () => {
+        const pipelines = this.node.root.node.findAll().filter(Pipeline.isPipeline);
+        removeStaleOutput(this, new Set(pipelines.map((p) => p.pipelineName)));
         this.printWarnings();
         return this._problemsOf(this);
       },
