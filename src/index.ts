@@ -15,5 +15,6 @@ export * from './model/step-volume';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './backends/plain';
+export * from './serving';
 
 registerDefaultBackend(() => new PlainBackend());
