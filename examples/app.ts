@@ -1,9 +1,13 @@
 import { App } from 'cdk8s';
 import { churnPipeline } from './churn/pipeline';
+import { churnNightly } from './nightly/pipeline';
+import { hourlyScoring } from './scoring/pipeline';
 import { sweepPipeline } from './sweep/pipeline';
 
 /** Adds every example pipeline to `app`; each becomes one file in dist/. */
 export function addExamples(app: App): void {
   churnPipeline(app);
   sweepPipeline(app);
+  churnNightly(app);
+  hourlyScoring(app);
 }

@@ -10,6 +10,7 @@ export type { DiagramLevel, DiagramNode, DiagramServing, PipelineDiagram } from 
 export * from './model/pipeline';
 export * from './model/plus-values';
 export * from './model/pull-policy';
+export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-volume';
 export * from './model/workspace';

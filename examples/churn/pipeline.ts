@@ -1,14 +1,14 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ContainerStep, Dataset, Features, Gpu, Metrics, Model, Pipeline, Workspace } from '../../src';
+import { ContainerStep, Dataset, Features, Gpu, Metrics, Model, Pipeline, PipelineProps, Workspace } from '../../src';
 
 /**
  * Customer churn: ingest last month's events from the data lake, profile them and build
  * features in parallel, train on a GPU, then evaluate against a minimum AUC.
  */
-export function churnPipeline(scope: Construct): Pipeline {
-  const pipeline = new Pipeline(scope, 'churn', {
+export function churnPipeline(scope: Construct, id = 'churn', props: PipelineProps = {}): Pipeline {
+  const pipeline = new Pipeline(scope, id, {
     namespace: 'ml-churn',
     workspace: Workspace.claim({ size: Size.gibibytes(50) }),
     defaults: {
@@ -19,6 +19,7 @@ export function churnPipeline(scope: Construct): Pipeline {
       },
     },
     runDeadline: Duration.hours(6),
+    ...props,
   });
 
   // Credentials stay in the cluster: the YAML only names the Secret and its keys.

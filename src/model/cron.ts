@@ -187,3 +187,34 @@ export function cronJobNameProblem(name: string): string | undefined {
   return `the CronJob name '${name}' has ${name.length} characters, more than ${MAX_CRONJOB_NAME_LENGTH} (its Jobs append `
     + `'-<unix minutes>'); shorten it by ${name.length - MAX_CRONJOB_NAME_LENGTH}`;
 }
+
+/** robfig/cron parser.go: what each descriptor stands for. */
+const DESCRIPTOR_FIELDS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
+};
+
+/**
+ * Whether a valid five-field expression or descriptor (not `@every`) fires at `date`'s minute,
+ * read in UTC. As robfig/cron spec.go `dayMatches`: when day-of-month or day-of-week starts
+ * with `*` (or `?`) both must match, otherwise either.
+ */
+export function cronMatchesUtc(expression: string, date: Date): boolean {
+  const fields = (DESCRIPTOR_FIELDS[expression] ?? expression).trim().split(/\s+/);
+  if (fields.length !== FIELDS.length) throw new Error(`cannot evaluate '${expression}': use five fields or a descriptor other than @every`);
+  const values = [date.getUTCMinutes(), date.getUTCHours(), date.getUTCDate(), date.getUTCMonth() + 1, date.getUTCDay()];
+  const matches = fields.map((f, i) => f.split(',').some((part) => partMatches(part, FIELDS[i], values[i])));
+  const starred = /^[*?]/.test(fields[2]) || /^[*?]/.test(fields[4]);
+  const day = starred ? matches[2] && matches[4] : matches[2] || matches[4];
+  return matches[0] && matches[1] && matches[3] && day;
+}
+
+function partMatches(part: string, field: CronField, value: number): boolean {
+  const [range, stepText] = part.split('/');
+  const bounds = range.split('-');
+  const num = (b: string) => valueOf(b, field) as number;
+  const start = bounds[0] === '*' || bounds[0] === '?' ? field.min : num(bounds[0]);
+  const end = bounds[0] === '*' || bounds[0] === '?' || (bounds.length === 1 && stepText !== undefined) ? field.max : num(bounds[bounds.length - 1]);
+  const step = stepText === undefined ? 1 : Number(stepText);
+  return value >= start && value <= end && (value - start) % step === 0;
+}

@@ -9,6 +9,7 @@ import { deadlineWarnings } from './deadline-warnings';
 import { wholeSecondsProblem } from './durations';
 import { dnsLabelProblem, labelProblem, reservedLabelPrefix } from './names';
 import { diagramOfPipeline } from './pipeline-diagram';
+import { PipelineRuns, RunOptions, ScheduleProps } from './schedule';
 import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
 import { Workspace } from './workspace';
@@ -105,6 +106,20 @@ export interface PipelineProps {
    */
   readonly ttlAfterFinished?: Duration;
   /**
+   * Runs the pipeline on a schedule (a CronJob), each run with its own id, Jobs and artifact
+   * folders; any run can also be started by hand (docs/schedules.md). `kubectl apply` then
+   * starts no run by itself.
+   * @default - no schedule: the pipeline runs once per apply of changed YAML
+   */
+  readonly schedule?: ScheduleProps;
+  /**
+   * Runs the pipeline only on demand, `kubectl create job --from=cronjob/<pipeline> <run>`,
+   * each run with its own id, Jobs and artifact folders (docs/schedules.md). Grants the
+   * coordinator `create` on Jobs, which is why it is not the default.
+   * @default - the pipeline runs once per apply of changed YAML
+   */
+  readonly onDemand?: RunOptions;
+  /**
    * What turns the pipeline into Kubernetes objects.
    * @default - the plain backend: core API objects only, no operator or CRD
    */
@@ -153,10 +168,13 @@ export class Pipeline extends Chart {
   public readonly runDeadline: Duration;
   /** How long finished Jobs are kept; undefined to keep them. */
   public readonly ttlAfterFinished?: Duration;
+  /** How runs repeat (from `schedule` or `onDemand`); undefined for a pipeline run once per apply. */
+  public readonly runs?: PipelineRuns;
   /** What renders this pipeline. */
   public readonly backend: IPipelineBackend;
 
   private readonly stepList: Step[] = [];
+  private readonly reusedSteps = new Set<Step>();
   private graphCache?: PipelineGraph;
   private problemCache?: GraphProblem[];
   private warningsPrinted = false;
@@ -212,6 +230,10 @@ export class Pipeline extends Chart {
     this.ttlAfterFinished = props.ttlAfterFinished;
     const ttlProblem = this.ttlAfterFinished && wholeSecondsProblem('ttlAfterFinished', this.ttlAfterFinished);
     if (ttlProblem) fail(ttlProblem);
+    this.runs = PipelineRuns.resolve(props.schedule, props.onDemand, fail);
+    if (this.runs && props.runId !== undefined) {
+      fail(`'runId' '${props.runId}' does nothing for a pipeline with ${props.schedule ? '\'schedule\'' : '\'onDemand\''}: every run gets its own id; remove runId`);
+    }
     this.backend = props.backend ?? createDefaultBackend();
     this.backend.bind(this);
     this.node.addValidation({
@@ -236,7 +258,29 @@ export class Pipeline extends Chart {
   /** Trade-offs of this pipeline's settings worth knowing before it runs. */
   public get warnings(): string[] {
     if (this.graph.problems.length > 0) return [];
-    return [...deadlineWarnings(this.runDeadline, this.stepList), ...this.backend.warnings(this.graph)];
+    return [...(this.runs?.warnings ?? []), ...deadlineWarnings(this.runDeadline, this.stepList), ...this.backend.warnings(this.graph)];
+  }
+
+  /**
+   * Lets runs reuse these steps' Jobs and outputs while the steps are unchanged (content-hash
+   * caching across runs), instead of running them again in every run. Only for a pipeline
+   * with `schedule` or `onDemand`; each step's upstream steps must be reused too, since
+   * a reused step cannot read one run's files.
+   */
+  public reuseAcrossRuns(...steps: Step[]): void {
+    for (const step of steps) {
+      if (Pipeline.of(step) !== this) throw new Error(`[${this.node.path}] step '${step.node.path}' belongs to another pipeline; reuse only this pipeline's steps`);
+      if (!this.runs) {
+        throw new Error(`[${this.node.path}] reuseAcrossRuns() needs runs to reuse across; set 'schedule' or 'onDemand' on the pipeline`);
+      }
+      this.reusedSteps.add(step);
+    }
+    this._touch();
+  }
+
+  /** Whether runs reuse `step` across runs (see `reuseAcrossRuns`). */
+  public isReusedAcrossRuns(step: Step): boolean {
+    return this.reusedSteps.has(step);
   }
 
   /**
@@ -303,6 +347,17 @@ export class Pipeline extends Chart {
     }
     for (const step of this.stepList) {
       for (const message of step.validateSpec()) problems.push({ construct: step, message });
+    }
+    if (problems.length === 0) {
+      for (const step of this.reusedSteps) {
+        const perRun = graph.upstream(step).filter((u) => !this.reusedSteps.has(u)).map((u) => u.stepName);
+        if (perRun.length === 0) continue;
+        problems.push({
+          construct: step,
+          message: `step '${step.stepName}' is reused across runs but its upstream ${perRun.map((n) => `'${n}'`).join(', ')} `
+            + `runs in every run, so its input changes from run to run; pass ${perRun.join(', ')} to reuseAcrossRuns() too, or do not reuse '${step.stepName}'`,
+        });
+      }
     }
     // Derived names and the like only make sense for a sound graph.
     if (problems.length === 0) problems.push(...this.backend.validate(graph));

@@ -1,4 +1,4 @@
-import { cronJobNameProblem, cronProblem, timeZoneProblem } from '../../src/model/cron';
+import { cronJobNameProblem, cronMatchesUtc, cronProblem, timeZoneProblem } from '../../src/model/cron';
 
 describe('cron expressions are checked field by field as Kubernetes (robfig/cron ParseStandard) does', () => {
   test.each([
@@ -62,4 +62,22 @@ describe('time zones are checked against the IANA database', () => {
 test('a CronJob name over 52 characters says by how much to shorten it', () => {
   expect(cronJobNameProblem('a'.repeat(52))).toBeUndefined();
   expect(cronJobNameProblem('a'.repeat(55))).toBe(`the CronJob name '${'a'.repeat(55)}' has 55 characters, more than 52 (its Jobs append '-<unix minutes>'); shorten it by 3`);
+});
+
+describe('when a schedule fires (read in UTC), as robfig/cron matches times', () => {
+  const at = (iso: string) => new Date(`${iso}:00Z`);
+  test.each([
+    ['*/10 * * * *', '2026-11-27T02:20', true],
+    ['*/10 * * * *', '2026-11-27T02:25', false],
+    ['5/20 * * * *', '2026-11-27T02:45', true],
+    ['0 2 * * *', '2026-11-27T02:00', true],
+    ['0 2 * * *', '2026-11-27T03:00', false],
+    ['@hourly', '2026-11-27T05:00', true],
+    ['0 9-17/2 * * mon-fri', '2026-11-27T11:00', true], // a Friday
+    ['0 9-17/2 * * mon-fri', '2026-11-28T11:00', false], // a Saturday
+    ['0 0 1 * fri', '2026-11-27T00:00', true], // day-of-month and day-of-week both restricted: either
+    ['0 0 1 * *', '2026-11-27T00:00', false],
+  ])('%p at %s: %p', (expression, time, fires) => {
+    expect(cronMatchesUtc(expression, at(time))).toBe(fires);
+  });
 });

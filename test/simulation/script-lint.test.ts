@@ -1,9 +1,9 @@
 import { join } from 'path';
 import { runTool } from '../support/tools';
 
-const script = join(__dirname, '..', '..', 'assets', 'coordinate.sh');
+describe.each(['coordinate.sh', 'start-run.sh'])('the coordinator script %s', (name) => {
+  const script = join(__dirname, '..', '..', 'assets', name);
 
-describe('the coordinator script', () => {
   // The script runs unattended in a pod; quoting and exit-status mistakes only show there.
   test('passes shellcheck with no finding (needs shellcheck on PATH; .ci/run installs it)', () => {
     expect(runTool('shellcheck', ['--shell=bash', '--severity=style', script], SHELLCHECK_INSTALL)).toEqual({ status: 0, output: '' });
@@ -13,6 +13,9 @@ describe('the coordinator script', () => {
     expect(runTool('bash', ['-n', script], 'apt-get install bash')).toEqual({ status: 0, output: '' });
   });
 
+});
+
+describe('the lint', () => {
   test('without shellcheck on PATH, the lint fails naming the tool and how to install it', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';

@@ -1,12 +1,25 @@
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
 
-let scriptCache: string | undefined;
+const cache = new Map<string, string>();
 
 /** The coordinator script shipped with the package (`assets/coordinate.sh`). */
 export function coordinatorScript(): string {
-  scriptCache ??= readFileSync(findAsset('coordinate.sh'), 'utf8');
-  return scriptCache;
+  return asset('coordinate.sh');
+}
+
+/** The prelude that creates a run's Jobs before coordinating them (`assets/start-run.sh`). */
+export function runPreludeScript(): string {
+  return asset('start-run.sh');
+}
+
+function asset(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = readFileSync(findAsset(name), 'utf8');
+    cache.set(name, text);
+  }
+  return text;
 }
 
 /**

@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
-import { coordinatorScript } from './assets';
+import { coordinatorScript, runPreludeScript } from './assets';
 import { lazilyNamedObject } from './lazy-named';
 import { planText, PlannedStep } from './plan';
+import { cronJobSpec, RUN_COORDINATOR_COMMAND, runCoordinatorEnv, runCoordinatorRules } from './scheduled-run';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
@@ -25,6 +26,13 @@ export interface CoordinatorProps {
   readonly pollInterval: Duration;
   /** The planned steps; read at synthesis. */
   readonly plan: () => readonly PlannedStep[];
+  /**
+   * The run templates (`runTemplates`) of a pipeline with a schedule or run on demand: the
+   * coordinator then is the job template of a CronJob and creates each run's Jobs itself.
+   */
+  readonly runTemplates?: () => string;
+  /** Plan lines of nodes the backend adds after the steps (`planLines`). */
+  readonly planTail?: () => string;
 }
 
 /**
@@ -32,7 +40,10 @@ export interface CoordinatorProps {
  * once its upstream Jobs are complete, with the least RBAC that lets it do so.
  */
 export class Coordinator extends Construct {
-  /** The coordinator Job; step Jobs are ordered before it in the YAML. */
+  /**
+   * The coordinator Job, which step Jobs are ordered before in the YAML; for a pipeline
+   * with runs, the CronJob whose job template it is.
+   */
   public readonly job: ApiObject;
   private readonly pipeline: Pipeline;
 
@@ -70,27 +81,43 @@ export class Coordinator extends Construct {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { labels },
-      data: Lazy.any({ produce: () => ({ 'coordinate.sh': coordinatorScript(), 'plan': planText(this.props.plan()) }) }),
+      data: Lazy.any({ produce: () => this.configMapData() }),
     }, versionedName);
-    this.job = lazilyNamedObject(this, 'Resource', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { labels },
-      spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
-    }, versionedName);
+    this.job = this.props.runTemplates
+      // A CronJob's name is its runs' prefix (`<pipeline>-<unix minutes>`), so it stays unversioned.
+      ? new ApiObject(this, 'Resource', {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: pipeline.pipelineName, labels },
+        spec: Lazy.any({
+          produce: () => cronJobSpec(pipeline.runs!, {
+            // A CronJob's Jobs get these labels, not the chart's: the coordinator lists its pipeline's Jobs by them.
+            metadata: { labels: { ...pipeline.labels, ...labels } },
+            spec: this.jobSpec(name, labels),
+          }),
+        }),
+      })
+      : lazilyNamedObject(this, 'Resource', {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { labels },
+        spec: Lazy.any({ produce: () => this.jobSpec(name, labels) }),
+      }, versionedName);
     this.job.addDependency(configMap);
   }
 
   /** `<pipeline>-coordinator-<hash>`: a changed plan or setting is a new Job. */
   private versionedName(): string {
     const hash = shortHash({
-      plan: planText(this.props.plan()),
+      plan: this.planText(),
       script: coordinatorScript(),
       image: this.props.image,
       poll: this.props.pollInterval.toSeconds(),
       deadline: this.pipeline.runDeadline.toSeconds(),
       maxParallel: this.pipeline.maxParallel,
       ttl: this.pipeline.ttlAfterFinished?.toSeconds(),
+      runTemplates: this.props.runTemplates?.(),
+      prelude: this.props.runTemplates ? runPreludeScript() : undefined,
     });
     return `${this.pipeline.pipelineName}-coordinator-${hash}`;
   }
@@ -103,7 +130,21 @@ export class Coordinator extends Construct {
     return Math.max(256, Math.ceil(this.props.plan().length / 8));
   }
 
+  private planText(): string {
+    return planText(this.props.plan()) + (this.props.planTail?.() ?? '');
+  }
+
+  private configMapData(): Record<string, string> {
+    const data: Record<string, string> = { 'coordinate.sh': coordinatorScript(), 'plan': this.planText() };
+    if (this.props.runTemplates) {
+      data['start-run.sh'] = runPreludeScript();
+      data.jobs = this.props.runTemplates();
+    }
+    return data;
+  }
+
   private rules(): unknown[] {
+    if (this.props.runTemplates) return runCoordinatorRules();
     const names = [...this.props.plan().map((s) => s.jobName), this.versionedName()];
     return [
       // Listing cannot be narrowed by name; the script lists only its pipeline's label.
@@ -115,9 +156,11 @@ export class Coordinator extends Construct {
   }
 
   private jobSpec(serviceAccountName: string, labels: Record<string, string>): Record<string, unknown> {
+    const runs = this.props.runTemplates !== undefined;
     const env: Record<string, string> = {
       MLOPS_PIPELINE: this.pipeline.pipelineName,
-      MLOPS_SELF: this.versionedName(),
+      // A run's coordinator learns its name when it starts (runCoordinatorEnv).
+      ...(runs ? {} : { MLOPS_SELF: this.versionedName() }),
       MLOPS_PLAN: '/etc/mlops/plan',
       MLOPS_POLL_SECONDS: String(this.props.pollInterval.toSeconds()),
       MLOPS_RUN_DEADLINE_SECONDS: String(this.pipeline.runDeadline.toSeconds()),
@@ -150,9 +193,10 @@ export class Coordinator extends Construct {
             name: 'coordinator',
             image: this.props.image,
             imagePullPolicy: 'IfNotPresent',
-            command: [...COORDINATOR_COMMAND],
+            command: runs ? [...RUN_COORDINATOR_COMMAND] : [...COORDINATOR_COMMAND],
             env: [
               { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ...(runs ? runCoordinatorEnv() : []),
               ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
             ],
             resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },

@@ -9,7 +9,9 @@ import type { Step } from '../../model/step';
 import { Coordinator } from './coordinator';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
-import { planPipeline, PlannedStep } from './plan';
+import { planPipeline, PlannedStep, stepJobName } from './plan';
+import { declarePruneRbac, pruneJobSpec, PRUNE_STEP } from './prune-runs';
+import { planLines, RUN_HASH_PLACEHOLDER, RunNode, runNode, runTemplates } from './scheduled-run';
 import { declareWorkspaceClaim, workspaceClaimName, workspaceWarnings } from './workspace-claim';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
@@ -66,10 +68,18 @@ export class PlainBackend implements IPipelineBackend {
       image: this.coordinatorImage,
       pollInterval: this.pollInterval,
       plan: () => this.plan().order,
+      runTemplates: pipeline.runs ? () => this.runTemplates() : undefined,
+      planTail: pipeline.runs ? () => planLines(this.addedRunNodes()) : undefined,
     });
+    if (pipeline.runs?.keepArtifactsOfRuns !== undefined) {
+      declarePruneRbac(this.coordinator, pipeline);
+      this.declareWorkspace();
+    }
   }
 
   public addStep(step: Step): void {
+    // Each run creates its own step Jobs from the coordinator's templates: none in the YAML.
+    if (this.pipeline!.runs) return;
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -115,6 +125,31 @@ export class PlainBackend implements IPipelineBackend {
     for (const job of this.stepJobs) job.addDependency(this.workspace);
   }
 
+  private runTemplates(): string {
+    const pipeline = this.pipeline!;
+    const order = this.plan().order;
+    const reused = order.filter((p) => pipeline.isReusedAcrossRuns(p.step)).map(runNode);
+    const perRun = order.filter((p) => !pipeline.isReusedAcrossRuns(p.step)).map(runNode);
+    return runTemplates(pipeline, [...perRun, ...this.addedRunNodes()], reused);
+  }
+
+  /** Nodes each run has besides the steps: the pruning of old runs' folders, after every step. */
+  private addedRunNodes(): RunNode[] {
+    const pipeline = this.pipeline!;
+    const keep = pipeline.runs?.keepArtifactsOfRuns;
+    if (keep === undefined) return [];
+    const order = this.plan().order;
+    const upstream = new Set(order.flatMap((p) => p.dependsOn));
+    return [{
+      stepName: PRUNE_STEP,
+      jobName: stepJobName(pipeline.pipelineName, PRUNE_STEP, RUN_HASH_PLACEHOLDER),
+      // The last steps: once they are complete, so is every step.
+      dependsOn: order.map((p) => p.step.stepName).filter((name) => !upstream.has(name)).sort(),
+      externalRefs: [],
+      jobSpec: pruneJobSpec(pipeline, this.coordinatorImage, workspaceClaimName(pipeline)),
+    }];
+  }
+
   private planned(step: Step): PlannedStep {
     return this.plan().steps.get(step)!;
   }
@@ -122,7 +157,12 @@ export class PlainBackend implements IPipelineBackend {
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
     const graph = this.pipeline!.graph;
     if (this.planCache?.graph !== graph) {
-      const order = planPipeline(this.pipeline!, graph, { utilityImage: this.coordinatorImage, workspaceClaim: workspaceClaimName(this.pipeline!) });
+      const pipeline = this.pipeline!;
+      const order = planPipeline(pipeline, graph, {
+        utilityImage: this.coordinatorImage,
+        workspaceClaim: workspaceClaimName(pipeline),
+        perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
+      });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };
     }
     return this.planCache;

@@ -2,6 +2,7 @@ import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type { Step } from '../../model/step';
+import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER, runStepDirectory } from './scheduled-run';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
 
 /** Stands for a step's own directory until its hash is known. */
@@ -13,6 +14,8 @@ export interface PlannedStep {
   /** `<pipeline>-<step>-<hash>`. */
   readonly jobName: string;
   readonly hash: string;
+  /** The step's folder in the workspace; its outputs are subfolders. */
+  readonly dir: string;
   /** The Job's `spec`. */
   readonly jobSpec: Record<string, unknown>;
   /** Upstream step names, sorted. */
@@ -25,6 +28,11 @@ export interface PlannedStep {
 export interface PlanSettings {
   readonly utilityImage: string;
   readonly workspaceClaim: string;
+  /**
+   * Steps whose Job and folder belong to one run of a scheduled or on-demand pipeline: named
+   * and placed with the run's placeholders, which the run prelude fills in.
+   */
+  readonly perRun?: (step: Step) => boolean;
 }
 
 /**
@@ -39,16 +47,18 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   for (const step of graph.topologicalOrder()) {
     const spec = step.spec();
+    const perRun = settings.perRun?.(step) ?? false;
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
     const jobSpec = renderStepJobSpec(spec, {
       pipelineName: pipeline.pipelineName,
       stepName: step.stepName,
       stepDir: OWN_DIR,
-      stepDirOf: (producer) => stepDirectory(pipeline.pipelineName, producer.stepName, planned.get(producer)!.hash),
+      stepDirOf: (producer) => planned.get(producer)!.dir,
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       labels: pipeline.extraLabels,
+      run: perRun ? RUN_PLACEHOLDER : undefined,
     });
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     const hash = shortHash({
@@ -57,14 +67,16 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       runId: pipeline.runId,
       upstream: upstream.map((u) => u.hash).sort(),
     });
-    setStepDirectory(jobSpec, OWN_DIR, stepDirectory(pipeline.pipelineName, step.stepName, hash));
+    const dir = perRun ? runStepDirectory(pipeline.pipelineName, step.stepName) : stepDirectory(pipeline.pipelineName, step.stepName, hash);
+    setStepDirectory(jobSpec, OWN_DIR, dir);
     // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
     // it does not re-run the pipeline.
     if (ttl !== undefined) jobSpec.ttlSecondsAfterFinished = ttl;
     planned.set(step, {
       step,
-      jobName: stepJobName(pipeline.pipelineName, step.stepName, hash),
+      jobName: stepJobName(pipeline.pipelineName, step.stepName, perRun ? RUN_HASH_PLACEHOLDER : hash),
       hash,
+      dir,
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
       externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),

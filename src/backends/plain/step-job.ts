@@ -25,6 +25,8 @@ export interface StepJobContext {
   readonly utilityImage: string;
   /** The pipeline's extra labels, for the pods too. */
   readonly labels: Record<string, string>;
+  /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
+  readonly run?: string;
 }
 
 /**
@@ -80,6 +82,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
   if (!('HOME' in spec.env)) env.push({ name: 'HOME', value: HOME });
   if (spec.mlopsEnv) {
     env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
+    if (ctx.run !== undefined) env.push({ name: 'MLOPS_RUN', value: ctx.run });
     for (const [name, artifact] of Object.entries(spec.inputs)) {
       env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
     }

@@ -177,6 +177,15 @@ export class Cluster {
     }
     this.hist(name).deletedAt = this.now;
     this.log(name, `deleted (${why}${policy === 'Orphan' ? ', pods orphaned' : ''})`);
+    // The garbage collector deletes the Jobs this one owns (a run's step Jobs, owned by the
+    // run's coordinator) once their owner is gone, in the background
+    // (pkg/controller/garbagecollector/garbagecollector.go attemptToDeleteItem); an Orphan
+    // delete leaves them (orphanDependents).
+    if (policy !== 'Orphan') {
+      for (const dependent of [...this.jobs.values()].filter((j) => (j.obj.metadata.ownerReferences ?? []).some((r: any) => r.uid === job.uid))) {
+        this.deleteJob(ns, dependent.obj.metadata.name, `garbage collected with its owner ${name}`, 'Background');
+      }
+    }
     return job.uid;
   }
 
@@ -509,7 +518,12 @@ export class Cluster {
     spec.suspend ??= false;
     spec.selector ??= { matchLabels: { 'controller-uid': uid } };
     const tmeta = ((spec.template ??= {}).metadata ??= {});
-    tmeta.labels = { ...tmeta.labels, 'controller-uid': uid, 'job-name': obj.metadata.name };
+    // pkg/registry/batch/job/strategy.go generateSelector: since 1.27 with the batch.kubernetes.io/ prefix too.
+    tmeta.labels = {
+      ...tmeta.labels,
+      'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': obj.metadata.name,
+      'controller-uid': uid, 'job-name': obj.metadata.name,
+    };
     const pod = (spec.template.spec ??= {});
     pod.dnsPolicy ??= 'ClusterFirst';
     pod.schedulerName ??= 'default-scheduler';

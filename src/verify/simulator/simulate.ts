@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -8,7 +8,8 @@ import { ApiRequest, ApiServer } from './api-server';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { findKubectl, KubectlClient, NoKubectlError } from './kubectl-client';
 import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
-import { CoordinatorSpec, loadCoordinator, SimulatorSetupError, resolveEnv } from './load';
+import { CronJobController } from './cronjob-controller';
+import { CoordinatorSpec, loadCoordinator, parsePlan, PlanEntry, SimulatorSetupError, resolveEnv } from './load';
 import { serviceAccountUser } from './rbac';
 import { serveTools, sleepSeconds, Reply, ToolRequest, which, writeStandIns } from './standins';
 import { ApiError } from './status';
@@ -90,6 +91,8 @@ class Simulation {
   private timer?: NodeJS.Timeout;
   private sameInstant = { at: -1, calls: 0 };
   private readonly injections: Array<{ at: number; verb?: string; left: number }>;
+  /** The CronJob of a pipeline with a schedule or run on demand: its runs' coordinators are made by it. */
+  private readonly cronJob?: ManifestObject;
 
   constructor(
     private readonly objects: readonly ManifestObject[],
@@ -98,14 +101,20 @@ class Simulation {
     this.epoch = options.startTime ?? DEFAULT_EPOCH;
     this.namespace = options.namespace ?? 'default';
     this.injections = (options.faults?.failKubectl ?? []).map((f) => ({ at: f.at, verb: f.verb, left: f.times ?? 1 }));
+    this.cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.labels?.[ROLE_LABEL] === 'coordinator'
+      && (options.pipeline === undefined || o.metadata.labels?.[PIPELINE_LABEL] === options.pipeline));
   }
 
   async run(): Promise<SimulationResult> {
-    let c: CoordinatorSpec;
+    let c: CoordinatorSpec | undefined;
     try {
-      c = loadCoordinator(this.objects, this.namespace, this.options.pipeline);
-      this.coords.push({ spec: c, objects: this.objects, root: 'root', appliedAt: 0 });
-      this.checkOptions(c);
+      if (this.cronJob) {
+        this.checkRunOptions();
+      } else {
+        c = loadCoordinator(this.objects, this.namespace, this.options.pipeline);
+        this.coords.push({ spec: c, objects: this.objects, root: 'root', appliedAt: 0 });
+        this.checkOptions(c.plan, c.pipeline);
+      }
     } catch (e) {
       if (!(e instanceof SimulatorSetupError)) throw e;
       this.errors.push(`cannot start the coordinator: ${e.message}`);
@@ -119,7 +128,7 @@ class Simulation {
       return this.result();
     }
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-sim-'));
-    this.writeMounts(this.coords[0]);
+    if (c) this.writeMounts(this.coords[0]);
     this.checkTools();
 
     const { server, port } = await serveTools((req, reply) => this.onRequest(req, reply));
@@ -152,7 +161,8 @@ class Simulation {
       onRequest: (token, req) => this.procs.find((x) => x.token === token)?.requests.push(req),
     });
     await this.api.start();
-    this.scheduleFaults(cluster, c);
+    if (c) this.scheduleFaults(cluster, c);
+    else this.startRuns(cluster);
 
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.timer = setTimeout(() => this.stop(`the simulation ran out of its ${this.options.timeoutMs ?? 60_000} ms wall-clock budget`), this.options.timeoutMs ?? 60_000);
@@ -213,6 +223,8 @@ class Simulation {
   /** Every coordinator Job has finished (or is gone) and no apply is still to come. */
   private coordinatorFinished(): boolean {
     if (this.pendingApplies > 0) return false;
+    // Runs are over once nothing is scheduled any more (no run due, no manual run to come).
+    if (this.cronJob && this.cluster!.nextEventTime() !== undefined) return false;
     return this.coords.every((k) => {
       const job = this.cluster!.job(k.spec.namespace, k.spec.job.metadata.name);
       return !job || job.finishedAt !== undefined;
@@ -220,13 +232,62 @@ class Simulation {
   }
 
   private coordinatorOf(job: ManifestObject): Coordinator | undefined {
-    return this.coords.find((k) => k.spec.job.metadata.name === job.metadata.name && (job.metadata.namespace ?? k.spec.namespace) === k.spec.namespace);
+    const known = this.coords.find((k) => k.spec.job.metadata.name === job.metadata.name && (job.metadata.namespace ?? k.spec.namespace) === k.spec.namespace);
+    if (known || !this.cronJob) return known;
+    const owned = (job.metadata.ownerReferences ?? []).some((r: any) => r.controller === true && r.kind === 'CronJob' && r.name === this.cronJob!.metadata.name);
+    return owned ? this.runCoordinator(job) : undefined;
+  }
+
+  /**
+   * The coordinator of one run, made by the CronJob: loaded from the Job as created (its pod
+   * template carries the job-name and controller-uid labels the prelude reads), with the
+   * plan as the prelude fills it in for this run, so every run's steps are checked.
+   */
+  private runCoordinator(job: ManifestObject): Coordinator {
+    const others = this.objects.filter((o) => o !== this.cronJob && !(o.kind === 'Job' && o.metadata.labels?.[ROLE_LABEL] === 'coordinator'));
+    const spec = loadCoordinator([job, ...others], this.namespace, this.options.pipeline);
+    const hash = createHash('sha256').update(job.metadata.name).digest('hex').slice(0, 8);
+    const plan = spec.plan.map((e) => ({ ...e, job: e.job.split('@@run-hash@@').join(hash) }));
+    const coord: Coordinator = { spec: { ...spec, plan }, objects: this.objects, root: `run-${this.coords.length}`, appliedAt: this.cluster!.now - this.epoch };
+    this.coords.push(coord);
+    this.writeMounts(coord);
+    return coord;
+  }
+
+  /** The CronJob's controller, its manual runs and the faults of runs (options.runs). */
+  private startRuns(cluster: Cluster): void {
+    const runs = this.options.runs ?? { until: 0 };
+    const at = (t: number) => this.epoch + t;
+    const controller = new CronJobController(cluster, this.cronJob!, this.cronJob!.metadata.namespace ?? this.namespace);
+    controller.start(at(runs.until));
+    for (const m of runs.manual ?? []) {
+      cluster.schedule(at(m.at), `kubectl create job --from=cronjob/${controller.name} ${m.name}`, () => controller.createManual(m.name));
+    }
+    for (const d of runs.duplicateAt ?? []) {
+      cluster.schedule(at(d.at), `the CronJob controller creates the Job of t=${d.scheduledAt}s again`, () => controller.createScheduled(at(d.scheduledAt)));
+    }
+    for (const k of runs.killAt ?? []) {
+      cluster.schedule(at(k.at), `kill the coordinator of run ${k.run}`, () => {
+        const job = cluster.job(this.cronJob!.metadata.namespace ?? this.namespace, k.run);
+        if (!job || !cluster.killExternal(job)) cluster.log(k.run, 'no coordinator process to kill');
+      });
+    }
+  }
+
+  /** The run options name steps of the plan in the coordinator's ConfigMap. */
+  private checkRunOptions(): void {
+    const volumes: any[] = this.cronJob!.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? [];
+    const names = volumes.map((v) => v.configMap?.name).filter((n) => n !== undefined);
+    const cm = this.objects.find((o) => o.kind === 'ConfigMap' && names.includes(o.metadata.name));
+    if (!cm) throw new SimulatorSetupError(`CronJob ${this.cronJob!.metadata.name} mounts no ConfigMap among the objects`);
+    this.checkOptions(parsePlan(cm.data?.plan ?? ''), this.cronJob!.metadata.labels?.[PIPELINE_LABEL] ?? '');
   }
 
   private maxSeconds(): number {
     if (this.options.maxSimulatedSeconds !== undefined) return this.options.maxSimulatedSeconds;
     const deadline = Number(this.env.MLOPS_RUN_DEADLINE_SECONDS ?? 0);
     const poll = Number(this.env.MLOPS_POLL_SECONDS ?? 10);
+    if (this.cronJob) return (this.options.runs?.until ?? 0) + (deadline > 0 ? deadline + 50 * poll : 86400);
     return deadline > 0 ? deadline + 50 * poll : 7 * 86400;
   }
 
@@ -585,9 +646,9 @@ class Simulation {
   }
 
   /** A typo in a step id would silently test nothing: refuse it. */
-  private checkOptions(c: CoordinatorSpec): void {
-    const steps = new Set(c.plan.map((s) => s.step));
-    const known = `a step of pipeline ${c.pipeline} (${[...steps].join(', ')})`;
+  private checkOptions(plan: readonly PlanEntry[], pipeline: string): void {
+    const steps = new Set(plan.map((s) => s.step));
+    const known = `a step of pipeline ${pipeline} (${[...steps].join(', ')})`;
     for (const s of Object.keys(this.options.steps ?? {})) {
       if (!steps.has(s)) throw new SimulatorSetupError(`options.steps names "${s}", which is not ${known}`);
     }

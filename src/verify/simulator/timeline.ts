@@ -137,7 +137,8 @@ export function buildResult(input: ResultInput): SimulationResult {
         errors.push(`${who} exited 3 but left step ${s.step} ${s.outcome} without a skip reason`);
       }
     }
-    if (k && cluster && exitCode === undefined && errors.length === 0) errors.push(`${who} never finished`);
+    // A coordinator whose Job was deleted (a CronJob replacing a run) had its pod killed: it owes no exit.
+    if (k && cluster && exitCode === undefined && errors.length === 0 && outcome !== 'deleted') errors.push(`${who} never finished`);
     return {
       job: name,
       pipeline: k?.pipeline ?? '',

