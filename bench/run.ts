@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { cpus, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { fanOutDag, randomDag, Shape } from './dag';
+import { installFootprint, pack } from './footprint';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHILD = join(__dirname, 'child.js');
@@ -234,6 +235,9 @@ function main(): void {
   }
   log();
 
+  const footprint = installFootprint(ROOT, pack(ROOT, scratch), scratch);
+  log(`## Install footprint\n\n\`npm install\` of the packed library into a project that has its peers adds ${footprint} bytes (target: at most 3 MiB).\n`);
+
   const result = {
     cores: cpus().length,
     node: process.version,
@@ -248,6 +252,7 @@ function main(): void {
     cold_synth_ms: r1(coldMs),
     cold_floor_ms: r1(floorMs),
     cold_ratio: r2(coldMs / floorMs),
+    install_footprint_bytes: footprint,
     cli_synth_ms: cli.length > 0 ? r1(median(cli)) : null,
     ...(tsBin ? { ts_runner_ms: Object.fromEntries(Object.entries(tsRunners).map(([k, v]) => [k, r1(median(v))])) } : {}),
     validate_ms_5000: SIZES.includes(5000) ? r1(med(validate, 'validateMs')) : null,
@@ -261,6 +266,7 @@ function main(): void {
     ['overhead_ratio_1000 <= 1.3', result.overhead_ratio_1000 === null ? null : result.overhead_ratio_1000 <= 1.3],
     ['scaling_5000_over_500 <= 11', result.scaling_5000_over_500 === null ? null : result.scaling_5000_over_500 <= 11],
     ['cold_synth_ms <= 2 x cold_floor_ms', coldMs <= 2 * floorMs],
+    ['install_footprint_bytes <= 3 MiB', footprint <= 3 * 1024 * 1024],
     ['yaml_bytes_per_step <= 1.3 x baseline', result.yaml_bytes_per_step <= 1.3 * result.baseline_yaml_bytes_per_step],
   ];
   log('## Targets');

@@ -18,6 +18,10 @@ export const DEPENDS_ON_ANNOTATION = 'mlops.cdk8s.io/depends-on';
 export const SKIPPED_ANNOTATION = 'mlops.cdk8s.io/skipped';
 /** Written by the coordinator on its own Job: the steps it saw complete (its ledger). */
 export const LEDGER_ANNOTATION = 'mlops.cdk8s.io/completed';
+/** Written by the coordinator into an exit handler's pod template before release: `succeeded`, `failed` or `rejected`. */
+export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
+/** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */
+export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
 /** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
 export const PLAN_KEY = 'plan';
 

@@ -13,9 +13,14 @@ export * from './model/pull-policy';
 export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-volume';
+export * from './model/trigger-rule';
 export * from './model/workspace';
 export * from './steps/container-step';
 export * from './backends/plain';
 export * from './serving';
+// The cdk8s validation plugin (`package: ./node_modules/cdk8s-mlops` in cdk8s.yaml); it loads
+// verify only when synth runs it. The rest of verify is `cdk8s-mlops/verify`.
+export { MlopsValidation } from './verify/cdk8s-plugin';
+export type { MlopsValidationProps } from './verify/cdk8s-plugin';
 
 registerDefaultBackend(() => new PlainBackend());

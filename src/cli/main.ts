@@ -2,6 +2,8 @@
  * `cdk8s-mlops` command line: dispatches subcommands. Kept free of side effects at import so
  * tests can call `main` directly; `bin/cdk8s-mlops.js` is the thin executable around it.
  */
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { dryRun } from './dry-run';
 import { main as graphMain } from './graph';
 import { main as statusMain, StatusCliOptions } from './status';
@@ -20,6 +22,7 @@ commands:
 
 options:
   -h, --help                   show this help
+  --version                    print the version of cdk8s-mlops
 
 exit codes: 0 success; 1 problems found (verify), a file or pipeline that could not be
 read or drawn (graph), a run still going (status); 2 bad invocation; status only: 3 the
@@ -41,6 +44,9 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
       return graphMain(rest, options);
     case 'status':
       return statusMain(rest, options);
+    case '--version':
+      out(`${version()}\n`);
+      return 0;
     case '-h':
     case '--help':
     case 'help':
@@ -53,4 +59,9 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
       err(`cdk8s-mlops: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** The package's version, read from its package.json (two levels up from both src/cli and lib/cli). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }

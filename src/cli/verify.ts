@@ -38,7 +38,7 @@ export interface VerifyCliOptions {
   readonly simulate?: SimulateHook;
 }
 
-export const VERIFY_USAGE = `usage: cdk8s-mlops verify <file-or-folder>... [options]
+export const VERIFY_USAGE = `usage: cdk8s-mlops verify <file-or-folder or - for stdin>... [options]
 
 Checks Kubernetes manifests offline: Kubernetes 1.27 schemas with unknown fields rejected,
 names and labels, references between objects, and the cdk8s-mlops pipeline contract.
@@ -119,7 +119,8 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       }
       default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+        // A lone `-` is standard input, not an option.
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         args.paths.push(arg);
     }
   }

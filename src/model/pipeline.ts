@@ -4,6 +4,7 @@ import type { EnvVarValue, NamedReference, StepResources, Toleration } from './p
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import type { PipelineDiagram } from './diagram';
 import { toDot, toMermaid } from './diagram-text';
+import { checkControlFlow } from './control-flow-checks';
 import { GraphProblem, PipelineGraph } from './graph';
 import { deadlineWarnings } from './deadline-warnings';
 import { wholeSecondsProblem } from './durations';
@@ -12,6 +13,7 @@ import { diagramOfPipeline } from './pipeline-diagram';
 import { PipelineRuns, RunOptions, ScheduleProps } from './schedule';
 import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
+import { removeStaleOutput } from './stale-output';
 import { Workspace } from './workspace';
 
 /** Settings every step of a pipeline inherits unless it sets its own. */
@@ -174,6 +176,7 @@ export class Pipeline extends Chart {
   public readonly backend: IPipelineBackend;
 
   private readonly stepList: Step[] = [];
+  private readonly exitHandlerSet = new Set<Step>();
   private readonly reusedSteps = new Set<Step>();
   private graphCache?: PipelineGraph;
   private problemCache?: GraphProblem[];
@@ -238,6 +241,8 @@ export class Pipeline extends Chart {
     this.backend.bind(this);
     this.node.addValidation({
       validate: () => {
+        const pipelines = this.node.root.node.findAll().filter(Pipeline.isPipeline);
+        removeStaleOutput(this, new Set(pipelines.map((p) => p.pipelineName)));
         this.printWarnings();
         return this._problemsOf(this);
       },
@@ -247,6 +252,35 @@ export class Pipeline extends Chart {
   /** The steps, in the order they were added. */
   public get steps(): readonly Step[] {
     return this.stepList;
+  }
+
+  /**
+   * Run `handlers` once every other step has finished, whatever happened: they are released
+   * after the last step completes, fails or is skipped, and learn the run's outcome from
+   * `MLOPS_RUN_STATUS` (`succeeded`, `failed`, `rejected`) and `MLOPS_RUN_FAILURES` (a JSON
+   * list of `{step, reason}`). Their own outcome does not change the run's, except that a
+   * failed handler fails a run that had succeeded. Like Argo's `onExit` and KFP's `ExitHandler`.
+   *
+   * A handler takes no inputs or `after()`, and no step may wait for it.
+   */
+  public onExit(...handlers: Step[]): void {
+    for (const handler of handlers) {
+      if (handler?.pipeline !== this) {
+        throw new Error(`[${this.node.path}] onExit() takes steps of this pipeline, got ${handler?.node?.path ?? String(handler)}`);
+      }
+      this.exitHandlerSet.add(handler);
+    }
+    this._touch();
+  }
+
+  /** The steps that run after everything else (`onExit`), in the order they were added. */
+  public get exitHandlers(): readonly Step[] {
+    return this.stepList.filter((s) => this.exitHandlerSet.has(s));
+  }
+
+  /** Whether `step` is one of this pipeline's exit handlers. */
+  public isExitHandler(step: Step): boolean {
+    return this.exitHandlerSet.has(step);
   }
 
   /** The dependency graph as it stands now. */
@@ -348,6 +382,7 @@ export class Pipeline extends Chart {
     for (const step of this.stepList) {
       for (const message of step.validateSpec()) problems.push({ construct: step, message });
     }
+    problems.push(...checkControlFlow(this, graph));
     if (problems.length === 0) {
       for (const step of this.reusedSteps) {
         const perRun = graph.upstream(step).filter((u) => !this.reusedSteps.has(u)).map((u) => u.stepName);

@@ -3,6 +3,7 @@ import type { Artifact } from './artifact';
 import type { StepSpec } from './container-spec';
 import { dnsLabelProblem } from './names';
 import { Pipeline } from './pipeline';
+import { TriggerRule } from './trigger-rule';
 import { checkStepSpec } from './spec-checks';
 
 /**
@@ -30,6 +31,7 @@ export abstract class Step extends Construct {
   public readonly stepName: string;
 
   private readonly explicitUpstream = new Set<Step>();
+  private trigger: TriggerRule = TriggerRule.ALL_SUCCEEDED;
 
   protected constructor(scope: Construct, id: string) {
     super(scope, checkedStepId(scope, id));
@@ -56,6 +58,17 @@ export abstract class Step extends Construct {
       }
       this.explicitUpstream.add(step);
     }
+    this.pipeline._touch();
+  }
+
+  /** When this step runs relative to its upstream steps (`TriggerRule`). */
+  public get triggerRule(): TriggerRule {
+    return this.trigger;
+  }
+
+  /** Set by subclasses from their props; checked at synthesis. */
+  protected setTriggerRule(rule: TriggerRule): void {
+    this.trigger = rule;
     this.pipeline._touch();
   }
 

@@ -5,6 +5,7 @@
  * may come from anywhere, so every field is read defensively and nothing in it is run.
  */
 import { buildDiagram, DiagramInput, DiagramServing, PipelineDiagram } from '../model/diagram';
+import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER } from '../backends/plain/scheduled-run';
 import { PIPELINE_LABEL, PLAN_KEY } from '../verify/conventions';
 import { indexObjects, ObjectSet } from '../verify/index-set';
 import { containersOf, describeObject, ObjectInfo } from '../verify/objects';
@@ -33,6 +34,9 @@ export interface ManifestDiagrams {
   readonly failures: DiagramFailure[];
 }
 
+/** Key of the coordinator ConfigMap holding a scheduled pipeline's run templates (docs/schedules.md). */
+const RUN_TEMPLATES_KEY = 'jobs';
+
 /** Kinds drawn beside the steps: what serves or schedules, not what a step run needs. */
 const SERVING_KINDS = new Set([
   'Deployment', 'StatefulSet', 'DaemonSet', 'Service', 'Ingress', 'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy',
@@ -43,13 +47,16 @@ const SERVING_KINDS = new Set([
  * `sources` (`file#document` per object) lets warnings say where they come from.
  */
 export function diagramsOfManifests(
-  objects: readonly unknown[],
+  given: readonly unknown[],
   options: { readonly namespace?: string; readonly sources?: readonly string[] } = {},
 ): ManifestDiagrams {
   const namespace = options.namespace ?? 'default';
+  const { objects, sources } = withRunTemplates(given, options.sources);
+  options = { ...options, sources };
   const infos = objects.flatMap((o, i) => (isRecord(o) ? [describeObject(o as KubeObject, i, namespace)] : []));
   const set = indexObjects(infos, options.sources);
-  const { problems } = verifyObjects(objects, { namespace, sources: options.sources, unknownKinds: 'warning' });
+  // Warnings are verify's on the YAML as written: the run templates are not objects it applies.
+  const { problems } = verifyObjects(given, { namespace, sources: options.sources?.slice(0, given.length), unknownKinds: 'warning' });
   const pipelines = new Map(collectPipelines(set).map((p) => [`${p.namespace}/${p.name}`, p]));
   const diagrams: DrawnPipeline[] = [];
   const failures: DiagramFailure[] = [];
@@ -96,6 +103,37 @@ function inputOf(plan: PipelinePlan, p: PipelineObjects, set: ObjectSet, problem
     maxParallel: plan.maxParallel,
     warnings: [...new Set(problems.filter((pr) => labels.has(pr.object)).map((pr) => `${pr.severity}: ${pr.message}`))],
     serving: members.filter((o) => SERVING_KINDS.has(o.kind)).map((o) => servingOf(o, set)),
+  };
+}
+
+/**
+ * A pipeline with a schedule or run on demand has no step Jobs in its YAML: each run creates
+ * them from the templates in its coordinator ConfigMap (`jobs`: `{"run": [...], "shared": [...]}`,
+ * docs/schedules.md). They are drawn as one run would create them, with the run's name and
+ * hash placeholders filled in. Templates that are not that shape are left out.
+ */
+function withRunTemplates(objects: readonly unknown[], sources: readonly string[] | undefined): { objects: unknown[]; sources?: string[] } {
+  const extra: unknown[] = [];
+  const extraSources: string[] = [];
+  objects.forEach((o, i) => {
+    const cm = asRecord(o);
+    const text = asString(asRecord(cm?.data)?.[RUN_TEMPLATES_KEY]);
+    if (cm?.kind !== 'ConfigMap' || text === undefined || asString(asRecord(cm.data)?.[PLAN_KEY]) === undefined) return;
+    let templates: Record<string, unknown> | undefined;
+    try {
+      templates = asRecord(JSON.parse(text.split(RUN_HASH_PLACEHOLDER).join('00000000').split(RUN_PLACEHOLDER).join('run')));
+    } catch {
+      return;
+    }
+    for (const job of [...asArray(templates?.run), ...asArray(templates?.shared)]) {
+      if (asRecord(job)?.kind !== 'Job') continue;
+      extra.push(job);
+      extraSources.push(`${sources?.[i] ?? `document #${i + 1}`}/${RUN_TEMPLATES_KEY}`);
+    }
+  });
+  return {
+    objects: [...objects, ...extra],
+    sources: sources && [...sources, ...extraSources],
   };
 }
 

@@ -6,6 +6,7 @@ import type { Gpu } from '../model/gpu';
 import { defaultPullPolicy, ImagePullPolicy } from '../model/pull-policy';
 import type { StepVolumeMount } from '../model/step-volume';
 import { Step } from '../model/step';
+import type { TriggerRule } from '../model/trigger-rule';
 import type { EnvVarValue, NamedReference, StepResources, Toleration } from '../model/plus-values';
 import { resolveResources } from '../model/resources';
 
@@ -137,6 +138,13 @@ export interface ContainerStepProps<O extends Record<string, ArtifactType> = Rec
    */
   readonly outputs?: O;
   /**
+   * When the step runs relative to its upstream steps: `TriggerRule.ALL_DONE` for clean-up
+   * that must run whatever happened, `ONE_FAILED` for alerts, `NONE_FAILED` to run after a
+   * branch its condition skipped.
+   * @default TriggerRule.ALL_SUCCEEDED - every upstream step completed
+   */
+  readonly trigger?: TriggerRule;
+  /**
    * Steps to wait for besides the producers of `inputs`.
    * @default - none
    */
@@ -177,6 +185,7 @@ export class ContainerStep<O extends Record<string, ArtifactType> = Record<never
     this.outputs = outputs as OutputsOf<O>;
     for (const [name, artifact] of Object.entries(props.inputs ?? {})) this.addInput(name, artifact);
     if (props.after) this.after(...props.after);
+    if (props.trigger !== undefined) this.setTriggerRule(props.trigger);
     if (props.volumes?.some((v) => v.volume.source.kind === 'workspace')) this.pipeline.backend.useWorkspace(this);
   }
 

@@ -3,21 +3,24 @@
  * every problem, with the construct path when the CLI recorded construct metadata (it does
  * whenever `validations:` is set in cdk8s.yaml, through CDK8S_RECORD_CONSTRUCT_METADATA).
  *
- * In cdk8s.yaml:
+ * In cdk8s.yaml (the CLI requires a local path to start with `./` and resolves a folder by
+ * its package.json `main`, which exports this class):
  *
  *     validations:
- *       - package: ./node_modules/cdk8s-mlops/lib/verify/cdk8s-plugin.js
- *         version: 0.0.0
+ *       - package: ./node_modules/cdk8s-mlops
+ *         version: 0.1.0         # any exact version; the CLI only prints it
  *         class: MlopsValidation
  *         properties:            # optional, see MlopsValidationProps
  *           external: { secrets: [ml-credentials] }
  *
+ * The library's entry point exports this class, so it loads verify's machinery (ajv, the
+ * schemas) only when `validate` runs, never when an app merely imports the library.
+ *
  * The structural types below mirror cdk8s-cli's `lib/plugins/validation.d.ts` (2.207) instead
  * of importing it: cdk8s-cli is a dev tool, and the library must not depend on it at run time.
  */
-import { PipelinePlan, renderPlans } from './plan';
-import { ExternalRefs, Problem, Severity } from './types';
-import { verifyObjects } from './verify';
+import type { PipelinePlan } from './plan';
+import type { ExternalRefs, Problem, Severity } from './types';
 
 /** What cdk8s-cli passes to `validate` (ValidationContext). */
 export interface ValidationContextLike {
@@ -69,6 +72,7 @@ export class MlopsValidation {
   constructor(private readonly props: MlopsValidationProps = {}) {}
 
   public async validate(context: ValidationContextLike): Promise<void> {
+    const [{ verifyObjects }, { renderPlans }] = await Promise.all([import('./verify'), import('./plan')]);
     const objects: unknown[] = [];
     const sources: string[] = [];
     const manifestOf: string[] = [];

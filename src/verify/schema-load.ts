@@ -1,26 +1,21 @@
 /**
- * Loads the Kubernetes 1.27.1 OpenAPI schemas that kubernetes-models@4.3.1 ships and turns
- * them into a strict ajv validator (unknown fields are errors).
- *
- * kubernetes-models keeps its schemas as CJS modules under `_schemas/`, one per definition,
- * each exporting `addSchema()`, which first calls `addSchema()` of every definition it
- * references and then `register(id, schema)` of `@kubernetes-models/validate`. References
- * between schemas are ajv `$ref`s to those ids (`io.k8s.api.core.v1.PodSpec#`). We swap
- * `register` for a collector, run every `addSchema()` once, and put `register` back. The
- * package's own validator is not strict (it misses unknown fields and names), which is why we
- * compile our own.
+ * Turns the Kubernetes 1.27.1 OpenAPI definitions into a strict ajv validator (unknown fields
+ * are errors). The definitions are extracted at build time from kubernetes-models@4.3.1 (see
+ * scripts/extract-schemas.js) into `assets/k8s-1.27-schemas.json.gz`, so the package does
+ * not depend on kubernetes-models. Its own validator is not strict (it misses unknown fields
+ * and names), which is why we compile our own.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import Ajv, { ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { readFileSync } from 'fs';
+import { gunzipSync } from 'zlib';
+import { findAsset } from '../backends/plain/assets';
+import { addFormats, Ajv, ValidateFunction } from './ajv';
 import { QUANTITY } from './quantity';
 
 type Schema = Record<string, unknown>;
 
 /** Timings of the one-time work, in milliseconds, for benchmarks and `verify --timings`. */
 export interface SchemaTimings {
-  /** Requiring the schema modules and collecting the raw schemas. */
+  /** Reading and decompressing the definitions. */
   readonly collectMs: number;
   /** Making them strict and handing them to ajv. */
   readonly prepareMs: number;
@@ -59,6 +54,7 @@ export const REMOVED_API_VERSIONS: Readonly<Record<string, string>> = {
   'storage.k8s.io/v1beta1': 'storage.k8s.io/v1',
 };
 
+/** @internal ajv's types stay out of the published declarations: the package bundles ajv. */
 export interface StrictSchemas {
   readonly ajv: Ajv;
   /** `apiVersion kind` -> schema id, for served versions only. */
@@ -71,7 +67,7 @@ export interface StrictSchemas {
 
 let loaded: StrictSchemas | undefined;
 
-/** The strict validator, built on first call and kept for the life of the process. */
+/** @internal The strict validator, built on first call and kept for the life of the process. */
 export function strictSchemas(): StrictSchemas {
   if (!loaded) loaded = build();
   return loaded;
@@ -86,7 +82,7 @@ export function schemaTimings(): SchemaTimings {
   };
 }
 
-/** The compiled validator of one schema id, compiled on first use. */
+/** @internal The compiled validator of one schema id, compiled on first use. */
 export function validatorFor(id: string): ValidateFunction {
   const s = strictSchemas();
   let fn = s.compiled.get(id);
@@ -143,57 +139,10 @@ function enumOf(prop: unknown): string[] {
   return Array.isArray(e) ? e.filter((x): x is string => typeof x === 'string') : [];
 }
 
-interface SchemaModule {
-  addSchema?: () => void;
-}
-
-/** Requires every `_schemas/*.js` of kubernetes-models and its apimachinery package and collects `register` calls. */
+/** The definitions by schema id, as extracted at build time. */
 function collectRawSchemas(): Map<string, Schema> {
-  const modelsDir = path.dirname(require.resolve('kubernetes-models/package.json'));
-  const machineryDir = path.dirname(require.resolve('@kubernetes-models/apimachinery/package.json', { paths: [modelsDir] }));
-  // Resolve `validate` the way the schema modules do, so we patch the very instance they call.
-  const validatePath = require.resolve('@kubernetes-models/validate', { paths: [modelsDir] });
-  const validateModule = require(validatePath) as { register: (id: string, schema: Schema) => void };
-
-  const modules: SchemaModule[] = [];
-  for (const dir of [modelsDir, machineryDir]) {
-    const schemaDir = path.join(dir, '_schemas');
-    for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.js')).sort()) {
-      modules.push(require(path.join(schemaDir, file)) as SchemaModule);
-    }
-  }
-
-  const collected = new Map<string, Schema>();
-  const originalRegister = validateModule.register;
-  const originals = new Map<SchemaModule, () => void>();
-  // Each addSchema() re-runs the addSchema() of everything it references, without memo; over
-  // ~800 modules that repeats the same subtrees thousands of times. Wrapping each one with a
-  // run-once guard makes collection linear (and safe against reference cycles).
-  for (const m of modules) {
-    const original = m.addSchema;
-    if (typeof original !== 'function') continue;
-    originals.set(m, original);
-    let done = false;
-    m.addSchema = () => {
-      if (done) return;
-      done = true;
-      original();
-    };
-  }
-  validateModule.register = (id, schema) => {
-    collected.set(id, schema);
-  };
-  try {
-    for (const m of originals.keys()) m.addSchema!();
-  } finally {
-    // Restore everything: other code in this process may use kubernetes-models' own validate().
-    validateModule.register = originalRegister;
-    for (const [m, original] of originals) m.addSchema = original;
-  }
-  if (collected.size < 500) {
-    throw new Error(`kubernetes-models registered only ${collected.size} schemas; expected about 800 (is kubernetes-models@4.3.1 installed?)`);
-  }
-  return collected;
+  const text = gunzipSync(readFileSync(findAsset('k8s-1.27-schemas.json.gz'))).toString('utf8');
+  return new Map(Object.entries(JSON.parse(text) as Record<string, Schema>));
 }
 
 /**

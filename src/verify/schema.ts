@@ -2,7 +2,7 @@
  * Strict per-object validation: the Kubernetes 1.27.1 OpenAPI schema with unknown fields
  * rejected (see schema-load.ts), plus the name and label syntax rules no schema states.
  */
-import { ErrorObject } from 'ajv';
+import type { ErrorObject } from './ajv';
 import { checkNames } from './names';
 import { describeObject, ObjectInfo } from './objects';
 import { REMOVED_API_VERSIONS, strictSchemas, validatorFor } from './schema-load';

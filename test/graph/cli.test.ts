@@ -56,6 +56,17 @@ describe('cdk8s-mlops graph', () => {
     expect(html).toContain(`Drawn by <code>cdk8s-mlops graph</code> from <code>${path.join(dir, 'in', 'app.k8s.yaml')}</code>.`);
   });
 
+  test('a scheduled pipeline is drawn from its run templates, with its CronJob', async () => {
+    const r = await run(['graph', 'dist/scoring.k8s.yaml', '-o', out, '--format', 'html']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`pipeline scoring (namespace ml-churn): 5 steps -> ${out}/scoring.html\n`);
+    const html = fs.readFileSync(path.join(out, 'scoring.html'), 'utf8');
+    expect([...html.matchAll(/<g class="node [^"]*" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['export-model', 'fetch', 'score', 'publish', 'prune-runs']);
+    expect(html).toContain('<div class="card" data-kind="CronJob" data-name="scoring">');
+    expect(html).toContain('<h2>Warnings</h2><p class="note">None.</p>');
+  });
+
   test('the same input gives byte-identical files', async () => {
     write('app.k8s.yaml', flowSet());
     await run(['graph', path.join(dir, 'in'), '-o', out]);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { homedir } from 'os';
 import { dirname, join } from 'path';
 
@@ -89,15 +89,4 @@ export function initApp(parent: string, name: string, plus: PlusPackage, main: s
   cpSync(cachedInstall(plus), dir, { recursive: true, verbatimSymlinks: true });
   writeFileSync(join(dir, 'main.ts'), main);
   return dir;
-}
-
-/** Bytes of every file under `dir` (apparent sizes, so the figure does not depend on the file system). */
-export function treeBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += treeBytes(path);
-    else if (entry.isFile()) total += statSync(path).size;
-  }
-  return total;
 }

@@ -1,7 +1,7 @@
 import { App, Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret, ServiceAccount } from 'cdk8s-plus-27';
 import { addExamples } from '../../examples/app';
-import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, StepVolume, Workspace, WorkspaceAccess } from '../../src';
+import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, StepVolume, TriggerRule, Workspace, WorkspaceAccess } from '../../src';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { verifyObjects } from '../../src/verify';
 import { synth } from '../support/synth';
@@ -51,6 +51,8 @@ function kitchenSink(app: App) {
     ],
   });
   publish.after(a);
+  new ContainerStep(pipeline, 'cleanup', { after: [publish], trigger: TriggerRule.ALL_DONE });
+  pipeline.onExit(new ContainerStep(pipeline, 'notify', { command: ['notify'] }));
 }
 
 describe('strict Kubernetes 1.27 schema', () => {

@@ -1,3 +1,8 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { gunzipSync } from 'zlib';
 import { Problem, schemaIdFor, schemaTimings, validateSchema, verifyObjects } from '../../src/verify';
 import { find, Obj, serving, stepJob, validSet } from './fixtures';
 
@@ -10,6 +15,7 @@ function job(): Obj {
   return stepJob({ step: 'train' });
 }
 
+const root = join(__dirname, '..', '..');
 const J = 'Job/ml/churn-train-0a1b2c3d';
 const C0 = '/spec/template/spec/containers/0';
 
@@ -276,12 +282,13 @@ describe('strict schema validation', () => {
     })]);
   });
 
-  test('the package\'s own register and addSchema are restored after collection', () => {
-    validateSchema(job());
-    // kubernetes-models' own (non-strict) validation must still work in the same process.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Job } = require('kubernetes-models/batch/v1/Job');
-    expect(() => new Job({ metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'a' }] } } } }).validate()).not.toThrow();
-    expect(() => new Job({ metadata: { name: 'x' }, spec: { backoffLimit: 'two', template: {} } }).validate()).toThrow(/backoffLimit/);
-  });
+  test('the shipped definitions are exactly those of kubernetes-models@4.3.1 (Kubernetes 1.27.1)', () => {
+    const fresh = join(mkdtempSync(join(tmpdir(), 'mlops-schemas-')), 'schemas.json.gz');
+    execFileSync('node', [join(root, 'scripts', 'extract-schemas.js'), fresh], { stdio: 'ignore' });
+    const read = (file: string) => JSON.parse(gunzipSync(readFileSync(file)).toString('utf8'));
+    const shipped = read(join(root, 'assets', 'k8s-1.27-schemas.json.gz'));
+    expect(shipped).toEqual(read(fresh));
+    expect(Object.keys(shipped).length).toBeGreaterThan(800);
+    expect(shipped['io.k8s.api.batch.v1.JobSpec'].properties.suspend).toEqual({ type: 'boolean', nullable: true });
+  }, 30_000);
 });

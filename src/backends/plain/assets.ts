@@ -26,7 +26,7 @@ function asset(name: string): string {
  * The path of a file in the package's `assets/` folder. Searched upwards because this
  * module runs from `src/` (tests), `lib/` (the npm package) and `build/src/` (examples).
  */
-function findAsset(name: string): string {
+export function findAsset(name: string): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const candidate = join(dir, 'assets', name);
     if (existsSync(candidate)) return candidate;

@@ -134,6 +134,11 @@ export class Coordinator extends Construct {
     return planText(this.props.plan()) + (this.props.planTail?.() ?? '');
   }
 
+  /** The size of the ConfigMap's data as the API server counts it against its 1 MiB limit: keys plus values. */
+  public configMapBytes(): number {
+    return Object.entries(this.configMapData()).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  }
+
   private configMapData(): Record<string, string> {
     const data: Record<string, string> = { 'coordinate.sh': coordinatorScript(), 'plan': this.planText() };
     if (this.props.runTemplates) {

@@ -11,7 +11,7 @@ import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
 import { declarePruneRbac, pruneJobSpec, PRUNE_STEP } from './prune-runs';
-import { planLines, RUN_HASH_PLACEHOLDER, RunNode, runNode, runTemplates } from './scheduled-run';
+import { planLines, RUN_HASH_PLACEHOLDER, RunNode, runNode, runTemplates, runTemplatesProblem } from './scheduled-run';
 import { declareWorkspaceClaim, workspaceClaimName, workspaceWarnings } from './workspace-claim';
 
 /** The image the coordinator runs on unless told otherwise: bash, jq and kubectl, published by Kubernetes. */
@@ -104,7 +104,10 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public validate(graph: PipelineGraph): GraphProblem[] {
-    return checkPlainLimits(this.pipeline!, graph, this.pollInterval);
+    const problems = checkPlainLimits(this.pipeline!, graph, this.pollInterval);
+    const tooBig = this.pipeline!.runs && runTemplatesProblem(this.coordinator!.configMapBytes(), graph.steps.length);
+    if (tooBig) problems.push({ construct: this.pipeline!, message: tooBig });
+    return problems;
   }
 
   public warnings(graph: PipelineGraph): string[] {

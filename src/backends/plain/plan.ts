@@ -22,6 +22,8 @@ export interface PlannedStep {
   readonly dependsOn: string[];
   /** `kind/name` of what the step references but the pipeline does not create. */
   readonly externalRefs: string[];
+  /** Plan column 4 (docs/coordinator-contract.md): the step's trigger rule, or `exit` for an exit handler. */
+  readonly trigger: string;
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -45,8 +47,12 @@ export interface PlanSettings {
 export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings: PlanSettings): PlannedStep[] {
   const planned = new Map<Step, PlannedStep>();
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
-  for (const step of graph.topologicalOrder()) {
+  // Exit handlers last: they run after every other step, and the plan is in run order.
+  const order = graph.topologicalOrder();
+  const handlers = order.filter((s) => pipeline.isExitHandler(s));
+  for (const step of [...order.filter((s) => !pipeline.isExitHandler(s)), ...handlers]) {
     const spec = step.spec();
+    const exitHandler = pipeline.isExitHandler(step);
     const perRun = settings.perRun?.(step) ?? false;
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
@@ -58,14 +64,18 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       labels: pipeline.extraLabels,
+      exitHandler,
       run: perRun ? RUN_PLACEHOLDER : undefined,
     });
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
+    // A handler waits for no step, yet reports on all of them: a changed step is a new run
+    // whose handler must run again, so it hashes over every other step.
+    const covered = exitHandler ? [...planned.values()].filter((p) => !pipeline.isExitHandler(p.step)) : upstream;
     const hash = shortHash({
       jobSpec,
       namespace: pipeline.namespace,
       runId: pipeline.runId,
-      upstream: upstream.map((u) => u.hash).sort(),
+      upstream: covered.map((u) => u.hash).sort(),
     });
     const dir = perRun ? runStepDirectory(pipeline.pipelineName, step.stepName) : stepDirectory(pipeline.pipelineName, step.stepName, hash);
     setStepDirectory(jobSpec, OWN_DIR, dir);
@@ -80,6 +90,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
       externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),
+      trigger: exitHandler ? 'exit' : step.triggerRule,
     });
   }
   return [...planned.values()];
@@ -89,7 +100,18 @@ export function stepJobName(pipelineName: string, stepName: string, hash: string
   return `${pipelineName}-${stepName}-${hash}`;
 }
 
-/** The coordinator's plan file: `<step>\t<job>\t<upstream steps or ->` per line. */
+/** Defaults of plan columns 4 to 8, which a line leaves out when they all hold from there on. */
+const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-'];
+
+/**
+ * The coordinator's plan file (docs/coordinator-contract.md): `<step>\t<job>\t<upstream
+ * steps or ->` per line, then the optional columns up to the last that differs from its
+ * default, so a pipeline without control flow keeps its three-column plan.
+ */
 export function planText(steps: readonly PlannedStep[]): string {
-  return steps.map((s) => `${s.step.stepName}\t${s.jobName}\t${s.dependsOn.join(',') || '-'}\n`).join('');
+  return steps.map((s) => {
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, ...COLUMN_DEFAULTS.slice(1)];
+    while (columns.length > 3 && columns[columns.length - 1] === COLUMN_DEFAULTS[columns.length - 4]) columns.pop();
+    return `${columns.join('\t')}\n`;
+  }).join('');
 }

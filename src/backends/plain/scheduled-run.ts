@@ -111,3 +111,13 @@ function withoutEmpty(record: Record<string, string>): Record<string, string> | 
   const entries = Object.entries(record).filter(([, v]) => v !== '');
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
+
+/** pkg/apis/core/validation/validation.go ValidateConfigMap: keys and values together at most 1 MiB. */
+const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
+
+/** Why the coordinator ConfigMap of a pipeline with runs is too big for Kubernetes, or undefined. */
+export function runTemplatesProblem(bytes: number, steps: number): string | undefined {
+  if (bytes <= MAX_CONFIG_MAP_BYTES) return undefined;
+  return `the coordinator ConfigMap holds the Job template of every step of a run: ${Math.ceil(bytes / 1024)} KiB for ${steps} steps, `
+    + `more than the 1024 KiB Kubernetes allows in a ConfigMap; split the pipeline into smaller pipelines, or leave out 'schedule' and 'onDemand'`;
+}

