@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Chart, Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { ContainerStep, Gpu, Model, ModelRegistry, ModelServer, ModelServerProps, Pipeline, RegistryAccess, ServingRuntime } from '../../src';
 import { verifyObjects } from '../../src/verify';
