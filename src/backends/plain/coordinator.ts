@@ -11,6 +11,8 @@ import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } fr
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
+/** Exit code of the script when no step failed but a gate rejected its model. */
+export const EXIT_PIPELINE_REJECTED = 4;
 
 /** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
 export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
@@ -178,11 +180,11 @@ export class Coordinator extends Construct {
       ttlSecondsAfterFinished: this.pipeline.ttlAfterFinished?.toSeconds(),
       podFailurePolicy: {
         rules: [
-          // The run itself failed: retrying the coordinator cannot help. The 1.27 OpenAPI marks
+          // The run itself failed or was rejected: retrying the coordinator cannot help. The 1.27 OpenAPI marks
           // onPodConditions required, so schema validators (kubeconform...) refuse a rule
           // without it; the apiserver counts len(onPodConditions) (pkg/apis/batch/validation),
           // so an empty list next to onExitCodes satisfies both.
-          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED] }, onPodConditions: [] },
+          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED, EXIT_PIPELINE_REJECTED] }, onPodConditions: [] },
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
