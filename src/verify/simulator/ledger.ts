@@ -24,7 +24,7 @@ const STATES: ReadonlyArray<LedgerState | undefined> = [undefined, 'complete', '
  * Read the ledger the script wrote, for the simulation's results. Only a reader: the
  * encoding is the script's, and the tests check this reader against it through jq.
  */
-export function readLedger(annotations: Record<string, string> | undefined, plan: readonly PlanEntry[]): LedgerView | undefined {
+export function readLedger(annotations: Record<string, string> | undefined, plan: ReadonlyArray<Pick<PlanEntry, 'step'>>): LedgerView | undefined {
   const text = annotations?.[LEDGER_ANNOTATION];
   if (text === undefined) return undefined;
   const states: Record<string, LedgerState> = {};

@@ -22,6 +22,12 @@ export interface StepBehaviour {
   readonly durations?: readonly number[];
   /** Exit code of each pod. @default [0] */
   readonly exitCodes?: readonly number[];
+  /**
+   * Annotations the step's pod writes on its own Job before it exits 0: a stand-in for the
+   * gate's pod (`mlops.cdk8s.io/verdict`) and the values reporter (`mlops.cdk8s.io/values`),
+   * which run in the step's pod in a real cluster.
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Per completion index of an Indexed Job, overriding the lists above. */
   readonly indexes?: Readonly<Record<number, StepBehaviour>>;
 }
@@ -171,6 +177,8 @@ export interface StepTimeline {
   readonly pods: PodRecord[];
   /** When the Job was deleted (TTL or a fault). */
   deletedAt?: number;
+  /** The pod template's annotations when its first pod was created (values, run status). */
+  podAnnotations?: Record<string, string>;
   /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
   instances: number;
 }
