@@ -3,6 +3,7 @@
  * read from the cluster with the user's kubectl; the exit code says how the run ended, so a
  * CI job can wait on it.
  */
+import { UsageError, walkArgs } from './args';
 import { dnsLabelProblem } from '../model/names';
 import { kubectlCommand, readJobs, ReadJobsError } from '../status/read-jobs';
 import { renderStatus } from '../status/render-status';
@@ -58,23 +59,9 @@ interface Args {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { watch: false, intervalMs: 5000, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    if (arg.startsWith('--') && arg.includes('=')) {
-      inline = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  walkArgs(argv, (arg, value) => {
     switch (arg) {
       case '-h':
       case '--help': args.help = true; break;
@@ -94,7 +81,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (args.pipeline !== undefined) throw new UsageError(`give one pipeline, not "${args.pipeline}" and "${arg}"`);
         args.pipeline = checkedName('pipeline', arg);
     }
-  }
+  });
   return args;
 }
 

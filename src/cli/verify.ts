@@ -2,6 +2,7 @@
  * `cdk8s-mlops verify <file-or-folder>...`: loads YAML, runs every offline check, prints the
  * plan of each pipeline and every problem, and exits non-zero on any error.
  */
+import { UsageError, walkArgs } from './args';
 import {
   ExternalRefs, formatLoadError, hasErrors, PipelinePlan, Problem, readManifests, renderPlans,
   schemaTimings, Severity, verifyObjects,
@@ -82,23 +83,9 @@ interface Args {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, simulate: true, requireDryRun: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    if (arg.startsWith('--') && arg.includes('=')) {
-      inline = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  walkArgs(argv, (arg, value) => {
     switch (arg) {
       case '-h':
       case '--help': args.help = true; break;
@@ -130,7 +117,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         args.paths.push(arg);
     }
-  }
+  });
   return args;
 }
 
