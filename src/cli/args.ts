@@ -21,3 +21,29 @@ export function walkArgs(argv: readonly string[], visit: (arg: string, value: ()
     });
   }
 }
+
+/**
+ * Parses a command's arguments, or answers for it: resolves to the arguments, or to the exit
+ * code when the command should stop here (0 after printing the help, 2 after a usage mistake).
+ */
+export function parseCommandLine<A extends { readonly help: boolean }>(
+  command: string,
+  usage: string,
+  parse: (argv: readonly string[]) => A,
+  argv: readonly string[],
+  io: { readonly out: (text: string) => void; readonly err: (text: string) => void },
+): A | number {
+  let args: A;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`cdk8s-mlops ${command}: ${e.message}\n\n${usage}`);
+    return 2;
+  }
+  if (args.help) {
+    io.out(usage);
+    return 0;
+  }
+  return args;
+}

@@ -3,7 +3,7 @@
  * Mermaid, DOT and a self-contained HTML report. The YAML is only read, never run; a file
  * that cannot be read, or a pipeline that cannot be drawn, fails alone with its name.
  */
-import { UsageError, walkArgs } from './args';
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PipelineDiagram } from '../model/diagram';
@@ -80,18 +80,8 @@ function parseArgs(argv: readonly string[]): Args {
 export async function main(argv: readonly string[], cli: GraphCliOptions = {}): Promise<number> {
   const out = cli.out ?? ((t: string) => void process.stdout.write(t));
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops graph: ${e.message}\n\n${GRAPH_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(GRAPH_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('graph', GRAPH_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.paths.length === 0) {
     err(`cdk8s-mlops graph: give at least one file or folder, or - for standard input\n\n${GRAPH_USAGE}`);
     return 2;

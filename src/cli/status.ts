@@ -3,7 +3,7 @@
  * read from the cluster with the user's kubectl; the exit code says how the run ended, so a
  * CI job can wait on it.
  */
-import { UsageError, walkArgs } from './args';
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import { dnsLabelProblem } from '../model/names';
 import { kubectlCommand, readJobs, ReadJobsError } from '../status/read-jobs';
 import { renderStatus } from '../status/render-status';
@@ -98,18 +98,8 @@ export async function main(argv: readonly string[], cli: StatusCliOptions = {}):
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
   const now = cli.now ?? (() => new Date());
   const sleep = cli.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops status: ${e.message}\n\n${STATUS_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(STATUS_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('status', STATUS_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.pipeline === undefined) {
     err(`cdk8s-mlops status: give the pipeline's name\n\n${STATUS_USAGE}`);
     return 2;

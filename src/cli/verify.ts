@@ -2,7 +2,7 @@
  * `cdk8s-mlops verify <file-or-folder>...`: loads YAML, runs every offline check, prints the
  * plan of each pipeline and every problem, and exits non-zero on any error.
  */
-import { UsageError, walkArgs } from './args';
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import {
   ExternalRefs, formatLoadError, hasErrors, PipelinePlan, Problem, readManifests, renderPlans,
   schemaTimings, Severity, verifyObjects,
@@ -129,18 +129,8 @@ function formatProblem(p: Problem): string {
 export async function main(argv: readonly string[], cli: VerifyCliOptions = {}): Promise<number> {
   const out = cli.out ?? ((t: string) => void process.stdout.write(t));
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops verify: ${e.message}\n\n${VERIFY_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(VERIFY_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('verify', VERIFY_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.paths.length === 0) {
     err(`cdk8s-mlops verify: give at least one file or folder\n\n${VERIFY_USAGE}`);
     return 2;
