@@ -1,15 +1,8 @@
 import { App, Duration } from 'cdk8s';
 import { ContainerStep, Dataset, Pipeline, PipelineProps } from '../../src';
-import { synthError } from '../support/synth';
+import { expectSynthFailure as expectFailure, VALIDATION } from '../support/synth';
 
 const image = 'busybox:1.36';
-const VALIDATION = 'Validation failed with the following errors:\n  ';
-
-function expectFailure(build: (app: App) => void, message: string) {
-  const result = synthError(build);
-  expect(result.message).toBe(message);
-  expect(result.written).toEqual([]);
-}
 
 /** A one-step pipeline 'p' with these props. */
 const pipeline = (props: PipelineProps, id = 'p') => (app: App) => {
