@@ -1,4 +1,4 @@
-import { buildDiagram, DEFAULT_TRIGGER, PipelineDiagram } from './diagram';
+import { buildDiagram, EXIT_TRIGGER, PipelineDiagram } from './diagram';
 import type { Pipeline } from './pipeline';
 import { toQuantities } from './resources';
 
@@ -31,7 +31,8 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
         accelerators: spec.gpu ? { [spec.gpu.resourceName]: spec.gpu.count * parallelism } : {},
         parallelism,
         upstreams: graph.upstream(step).map((u) => u.stepName),
-        trigger: DEFAULT_TRIGGER,
+        // An exit handler runs once every other step is final (the plan's `exit` rule).
+        trigger: pipeline.isExitHandler(step) ? EXIT_TRIGGER : step.triggerRule,
       };
     }),
     maxParallel: pipeline.maxParallel ?? 0,
