@@ -15,6 +15,35 @@ cap="${MLOPS_MAX_PARALLEL:-0}"
 say() { printf '%s\n' "$*"; }
 # Exit 2, not 3: the Job's podFailurePolicy retries it, whereas 3 means "the run failed".
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# kubectl exits 1 on every failure; only its message tells a refusal from an outage. A
+# Forbidden or NotFound answer repeats on every call when the Role or its binding is gone or
+# the namespace is wrong, so after max_denied of them in a row for lists, or for patches,
+# the coordinator exits 5, which its podFailurePolicy turns into a failed Job at once.
+# Server errors (5xx) and connection errors are retried on every poll until the run deadline.
+max_denied=5
+declare -A denied=([list]=0 [patch]=0)
+kubectl_err="${HOME:-/tmp}/.coordinator-kubectl-stderr"
+api_ok() { denied[$1]=0; }
+api_failed() {
+  local err re
+  err=$(<"$kubectl_err")
+  [[ -z "$err" ]] || printf '%s\n' "$err" >&2
+  if [[ "$err" != *"Error from server (Forbidden)"* && "$err" != *"Error from server (NotFound)"* ]]; then
+    denied[$1]=0
+    return 0
+  fi
+  denied[$1]=$(( denied[$1] + 1 ))
+  (( denied[$1] >= max_denied )) || return 0
+  re='cannot ([a-z]+) resource "([a-z]+)" in API group "([a-z.]*)" in the namespace "([^"]+)"'
+  if [[ "$err" =~ $re ]]; then
+    printf "error: the coordinator's service account may not %s %s.%s in namespace %s (%s %s calls refused in a row); check that Role %s and RoleBinding %s exist in namespace %s and grant it: %s\n" \
+      "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${denied[$1]}" "$1" "$self" "$self" "$ns" "$err" >&2
+  else
+    printf "error: %s %s calls in a row answered NotFound; a Job of the plan or the coordinator's own Job %s is gone from namespace %s: %s\n" "${denied[$1]}" "$1" "$self" "$ns" "$err" >&2
+  fi
+  exit 5
+}
 # As PID 1 bash ignores SIGTERM unless it traps it; without this a deleted pod waits out its grace period.
 trap 'say "terminated"; exit 143' TERM INT
 
@@ -106,11 +135,13 @@ say "coordinating pipeline $pipeline in namespace $ns: ${#lines[@]} steps, poll 
 while :; do
   # One list call per poll, however many steps wait: the API load stays flat with fan-out.
   # --chunk-size=0: kubectl would otherwise page the list in requests of 500 Jobs.
-  if ! jobs=$(kubectl get jobs -n "$ns" -l "mlops.cdk8s.io/pipeline=$pipeline" --chunk-size=0 -o json </dev/null); then
+  if ! jobs=$(kubectl get jobs -n "$ns" -l "mlops.cdk8s.io/pipeline=$pipeline" --chunk-size=0 -o json </dev/null 2>"$kubectl_err"); then
     say "warning: listing the pipeline's Jobs failed; trying again in ${poll}s"
+    api_failed list
     sleep "$poll"
     continue
   fi
+  api_ok list
   # date(1), not jq's now: one clock, which the simulator in src/verify/simulator replaces.
   now=$(date +%s)
   # The list goes to jq on stdin: as an argument it could pass Linux's 128 KiB limit.
@@ -121,11 +152,13 @@ while :; do
   while IFS=$'\x1f' read -r kind job patch msg; do
     case "$kind" in
       patch)
-        if kubectl patch job "$job" -n "$ns" --type=merge -p "$patch" >/dev/null </dev/null; then
+        if kubectl patch job "$job" -n "$ns" --type=merge -p "$patch" >/dev/null </dev/null 2>"$kubectl_err"; then
+          api_ok patch
           say "$msg"
         else
           unsure=1
           say "warning: patching Job $job failed, trying again next poll: $msg"
+          api_failed patch
         fi ;;
       # A failed patch leaves the outcome open: summarise and exit only on a clean poll.
       summary) (( unsure )) || say "$msg" ;;

@@ -1,33 +1,81 @@
 /**
  * The run-time half of `cdk8s-mlops verify`: runs each pipeline's coordinator script, as
- * written in the YAML, against the simulated cluster, with every step succeeding. It proves
- * the script and its RBAC carry the pipeline to completion in dependency order, which no
- * schema can.
+ * written in the YAML, with the real kubectl against the simulated cluster, with every step
+ * succeeding. It proves the script and its RBAC carry the pipeline to completion in
+ * dependency order, which no schema can.
+ *
+ * The dry run needs a real kubectl: $MLOPS_KUBECTL, else `kubectl` on PATH (the kubectl of
+ * this repository's dev dependency is not shipped with the library). Without one the dry
+ * run is skipped with a warning, never silently: verify's static checks still stand on a
+ * machine without kubectl, and `--strict` or `--require-dry-run` (for CI) make it an error.
  */
 import { spawnSync } from 'child_process';
 import { dryRunRefusals } from './dry-run-safety';
-import type { ManifestObject } from '../verify/simulator';
-import { simulate } from '../verify/simulator';
-import type { Problem } from '../verify';
+import type { ManifestObject, SimulateOptions } from '../verify/simulator';
+import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
+import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
 
-/** How long each simulated step runs; only ratios to the poll interval matter. */
-const STEP_SECONDS = 60;
+/** How long each simulated step runs when its timeout allows; only ratios to the poll interval matter. */
+export const STEP_SECONDS = 60;
 
-/** The tools the coordinator script needs, as on the registry.k8s.io/kubectl image. */
+/** The tools the coordinator script needs besides kubectl, as on the registry.k8s.io/kubectl image. */
 const TOOLS = ['bash', 'jq'];
 
-export const dryRun: SimulateHook = async ({ objects, plans }) => {
+/**
+ * Wall-clock budget of one dry run: a base for the process starts, plus the real cost of
+ * each step (a release is a kubectl GET and PATCH, a completion a ledger patch, and every
+ * poll runs jq over the whole Job list), so a large pipeline is not failed for its size.
+ */
+export function dryRunBudgetMs(steps: number): number {
+  return 120_000 + 400 * steps;
+}
+
+/**
+ * What a pipeline's dry run simulates: every step succeeds after `STEP_SECONDS`, or less
+ * where that would not fit the step's own `activeDeadlineSeconds` (half of it) or the run
+ * deadline (the critical path, one poll per level included, fits in half of it).
+ */
+export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObject[]): SimulateOptions {
+  const own = objects.filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline);
+  const coordinator = own.find((o) => o.kind === 'Job' && o.metadata.name === plan.coordinator);
+  const env: any[] = coordinator?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const num = (name: string) => Number(env.find((e) => e.name === name)?.value ?? 0) || 0;
+  const deadline = num('MLOPS_RUN_DEADLINE_SECONDS');
+  const poll = num('MLOPS_POLL_SECONDS') || 10;
+  const depth = Math.max(1, plan.criticalPath.length);
+  const runCap = deadline > 0 ? Math.floor((deadline / 2 / depth) - poll) : STEP_SECONDS;
+  const steps: Record<string, { durations: number[] }> = {};
+  for (const s of plan.steps) {
+    const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
+    const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
+    const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
+    steps[s.step] = { durations: [seconds] };
+  }
+  return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
+}
+
+export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) => {
+  const unavailable = (message: string, fix: string, severity: Problem['severity'] = requireDryRun ? 'error' : 'warning'): SimulationReport => ({
+    problems: [problem('cluster', severity, 'simulation-unavailable', message, fix)],
+  });
   const missing = TOOLS.filter((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0);
   if (missing.length > 0) {
-    return {
-      problems: [problem('cluster', 'warning', 'simulation-unavailable',
-        `the run-time simulation needs ${missing.join(' and ')} on PATH, as the coordinator image has; it was not run`,
-        `install ${missing.join(' and ')} (e.g. apt-get install ${missing.join(' ')}), or pass --no-simulate`)],
-    };
+    return unavailable(`dry run skipped: the coordinator script needs ${missing.join(' and ')} on PATH, as its image has`,
+      `install ${missing.join(' and ')} (e.g. apt-get install ${missing.join(' ')}), or pass --no-simulate`);
+  }
+  let client: KubectlClient;
+  try {
+    client = findKubectl({ layer: false });
+  } catch (e) {
+    if (!(e instanceof NoKubectlError)) throw e;
+    // A client named explicitly that does not work is a mistake, not an absence.
+    if (process.env.MLOPS_KUBECTL) return unavailable(`dry run skipped: ${e.message}`, 'point MLOPS_KUBECTL at a kubectl binary', 'error');
+    return unavailable('dry run skipped: no kubectl found (set MLOPS_KUBECTL or put kubectl on PATH)',
+      'install kubectl 1.27 or later, or pass --no-simulate; --require-dry-run makes this an error (for CI)');
   }
   const problems: Problem[] = [];
-  const lines: string[] = [];
+  const lines: string[] = [`dry runs use kubectl ${client.path} (from ${client.source}): Client Version: ${client.version}`];
   for (const plan of plans) {
     if (!plan.coordinator) continue;
     const refusals = dryRunRefusals(objects, plan);
@@ -37,14 +85,16 @@ export const dryRun: SimulateHook = async ({ objects, plans }) => {
       continue;
     }
     const own = (objects as ManifestObject[]).filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline);
-    const result = await simulate(own, { pipeline: plan.pipeline, defaultDuration: STEP_SECONDS, namespace: plan.namespace });
+    const options = dryRunOptions(plan, own);
+    const result = await simulate(own, { ...options, kubectl: client.path });
     const steps = Object.values(result.steps);
     const completed = steps.filter((s) => s.outcome === 'complete').length;
     if (result.ok && result.exitCode === 0 && completed === steps.length) {
       const perPoll = Math.max(...result.polls.map((p) => p.list));
+      const shorter = Object.values(options.steps ?? {}).filter((b) => b.durations![0] < STEP_SECONDS).length;
       lines.push(`dry run of ${plan.pipeline}: all ${steps.length} steps completed in ${result.makespan}s simulated `
-        + `(${STEP_SECONDS}s per step, critical path ${plan.criticalPath.length} steps); at most ${result.maxConcurrent} at once; `
-        + `${perPoll} list call per poll`);
+        + `(${STEP_SECONDS}s per step${shorter ? `, less for ${shorter} with a shorter timeout` : ''}, critical path ${plan.criticalPath.length} steps); `
+        + `at most ${result.maxConcurrent} at once; ${perPoll} list call per poll`);
       continue;
     }
     const why = result.errors.length > 0 ? result.errors.join('; ') : `the coordinator exited ${result.exitCode ?? 'never'}`;

@@ -9,6 +9,8 @@ import {
 
 /** What a run-time simulation gets: everything the static checks saw and concluded. */
 export interface SimulationInput {
+  /** `--require-dry-run`: a dry run that cannot run (no kubectl, bash or jq) is an error, not a warning. */
+  readonly requireDryRun?: boolean;
   readonly objects: readonly unknown[];
   readonly sources: readonly string[];
   readonly plans: readonly PipelinePlan[];
@@ -54,7 +56,10 @@ options:
   --no-plan                do not print the plans
   --json                   print {"loadErrors": [...], "problems": [...], "plans": [...]} as JSON
   --timings                print schema load and validation times
-  --no-simulate            skip the dry run of each pipeline's coordinator (needs bash and jq)
+  --no-simulate            skip the dry run of each pipeline's coordinator
+  --require-dry-run        fail (exit 1) when the dry run cannot run; without it a missing
+                           kubectl, bash or jq is a warning. The dry run uses the kubectl
+                           named by MLOPS_KUBECTL, else kubectl on PATH, and says which
   -h, --help               show this help
 `;
 
@@ -73,13 +78,14 @@ interface Args {
   json: boolean;
   timings: boolean;
   simulate: boolean;
+  requireDryRun: boolean;
   help: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, simulate: true, help: false };
+  const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, simulate: true, requireDryRun: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let inline: string | undefined;
@@ -101,6 +107,7 @@ function parseArgs(argv: readonly string[]): Args {
       case '--json': args.json = true; break;
       case '--timings': args.timings = true; break;
       case '--no-simulate': args.simulate = false; break;
+      case '--require-dry-run': args.requireDryRun = true; break;
       case '--namespace': args.namespace = value(); break;
       case '--unknown-kinds': {
         const v = value();
@@ -171,7 +178,7 @@ export async function main(argv: readonly string[], cli: VerifyCliOptions = {}):
   if (cli.simulate && args.simulate) {
     if (hasErrors(problems) || loadErrors.length > 0) simulationSkipped = true;
     else {
-      simulation = await cli.simulate({ objects: loaded.objects, sources: loaded.sources, plans: result.plans, problems });
+      simulation = await cli.simulate({ objects: loaded.objects, sources: loaded.sources, plans: result.plans, problems, requireDryRun: args.requireDryRun });
       problems = [...problems, ...simulation.problems];
     }
   }

@@ -29,6 +29,14 @@ export class Artifact {
     return 'Artifact';
   }
 
+  /**
+   * The artifact whose directory holds this one's files: itself, or for an approved model
+   * the model it approves (a gate copies nothing).
+   */
+  public get stored(): Artifact {
+    return this;
+  }
+
   /** `'<step path>.<output>'`, for messages. */
   public toString(): string {
     return `${this.producer.node.path}.${this.name}`;
@@ -60,6 +68,34 @@ export class Model extends Artifact {
 export class Metrics extends Artifact {
   public override get kind(): 'Metrics' {
     return 'Metrics';
+  }
+}
+
+/**
+ * A model a gate approved: the only artifact promotion and serving accept, so deploying a
+ * model that skipped evaluation does not compile. Its files are the model's own (nothing is
+ * copied); reading it orders a step after the gate, which is released only on approval.
+ */
+export class ApprovedModel extends Artifact {
+  /**
+   * @param gate the gate that approves the model (made by `Evaluate`)
+   * @param name the gate's output name
+   * @param model the model it approves
+   */
+  public constructor(gate: Step, name: string, public readonly model: Model) {
+    super(gate, name);
+    if (gate.kind.name !== 'gate' || !model) {
+      throw new Error(`[${gate.node.path}] an ApprovedModel comes only from a gate: use evaluate.approvedModel`);
+    }
+  }
+
+  public override get kind(): 'ApprovedModel' {
+    return 'ApprovedModel';
+  }
+
+  /** The approved model's files are the model's. */
+  public override get stored(): Artifact {
+    return this.model.stored;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Artifact } from './artifact';
 import type { GraphProblem, PipelineGraph } from './graph';
+import type { NodeKind } from './node-kind';
 import type { Pipeline } from './pipeline';
 import type { Step } from './step';
 
@@ -10,9 +11,19 @@ import type { Step } from './step';
  * but fills them lazily at synthesis, when every step and edge is known.
  */
 export interface IPipelineBackend {
+  /** How messages name this backend ("the plain backend"). */
+  readonly displayName: string;
+  /**
+   * The kinds of node this backend renders. The pipeline refuses a node of any other kind
+   * when it is added, naming the kind and the backend.
+   */
+  readonly kinds: readonly NodeKind[];
   /** Called once, from the pipeline's constructor. */
   bind(pipeline: Pipeline): void;
-  /** Called from each step's constructor, before the step's own props are applied. */
+  /**
+   * Called from each step's constructor, before the step's own props are applied, once its
+   * kind is known to be one of `kinds`.
+   */
   addStep(step: Step): void;
   /** Called when a step declares an output: the pipeline now needs its workspace. */
   addArtifact(artifact: Artifact): void;

@@ -61,6 +61,8 @@ export interface StepSpec {
   readonly args?: string[];
   /** Plain and Secret-backed environment, by variable name. */
   readonly env: Record<string, EnvVarValue>;
+  /** Variables the typed step defines (`MLOPS_HP_*`...), set after `env`, unchecked against the reserved prefix. */
+  readonly libraryEnv: Record<string, EnvVarValue>;
   /** Secrets mounted as files. */
   readonly secretVolumes: SecretVolume[];
   /** Other volumes (claims, ConfigMaps, emptyDirs, the workspace) at chosen paths. */

@@ -1,4 +1,5 @@
 import type { Duration } from 'cdk8s';
+import { BatchStep } from './batch-step';
 import type { Step } from './step';
 
 /**
@@ -9,6 +10,7 @@ export function deadlineWarnings(runDeadline: Duration, steps: readonly Step[]):
   const deadline = runDeadline.toSeconds();
   const warnings: string[] = [];
   for (const step of steps) {
+    if (!BatchStep.isBatchStep(step)) continue;
     const timeout = step.spec().timeout?.toSeconds();
     if (timeout !== undefined && timeout > deadline) {
       warnings.push(`step '${step.stepName}' has a timeout of ${timeout}s, longer than the run deadline of ${deadline}s, `

@@ -1,3 +1,4 @@
+import { BatchStep } from './batch-step';
 import { buildDiagram, EXIT_TRIGGER, PipelineDiagram } from './diagram';
 import type { Pipeline } from './pipeline';
 import { toQuantities } from './resources';
@@ -18,6 +19,11 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
     pipeline: pipeline.pipelineName,
     namespace: pipeline.namespace,
     nodes: pipeline.steps.map((step) => {
+      const upstreams = graph.upstream(step).map((u) => u.stepName);
+      if (!BatchStep.isBatchStep(step)) {
+        // A node the library runs itself (a gate): no user container to show.
+        return { name: step.stepName, kind: step.kind.name, image: '', requests: {}, limits: {}, accelerators: {}, parallelism: 1, upstreams, trigger: step.triggerRule };
+      }
       const spec = step.spec();
       const { requests, limits } = toQuantities(spec.resources);
       // Pods of an Indexed Job that run at once, as the Job's parallelism and completions say.
@@ -30,7 +36,7 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
         limits,
         accelerators: spec.gpu ? { [spec.gpu.resourceName]: spec.gpu.count * parallelism } : {},
         parallelism,
-        upstreams: graph.upstream(step).map((u) => u.stepName),
+        upstreams,
         // An exit handler runs once every other step is final (the plan's `exit` rule).
         trigger: pipeline.isExitHandler(step) ? EXIT_TRIGGER : step.triggerRule,
       };

@@ -13,6 +13,7 @@ import { diagramOfPipeline } from './pipeline-diagram';
 import { PipelineRuns, RunOptions, ScheduleProps } from './schedule';
 import { isWholeNumberIn, shown } from './values';
 import type { Step } from './step';
+import { removeStaleOutput } from './stale-output';
 import { Workspace } from './workspace';
 
 /** Settings every step of a pipeline inherits unless it sets its own. */
@@ -240,6 +241,8 @@ export class Pipeline extends Chart {
     this.backend.bind(this);
     this.node.addValidation({
       validate: () => {
+        const pipelines = this.node.root.node.findAll().filter(Pipeline.isPipeline);
+        removeStaleOutput(this, new Set(pipelines.map((p) => p.pipelineName)));
         this.printWarnings();
         return this._problemsOf(this);
       },
@@ -339,12 +342,21 @@ export class Pipeline extends Chart {
 
   /** @internal called by `Step`'s constructor */
   public _registerStep(step: Step): void {
+    const kind = step.kind;
+    if (!this.backend.kinds.some((k) => k.name === kind.name)) {
+      throw new Error(`[${step.node.path}] ${this.backend.displayName} cannot render ${kind.description} (node kind '${kind.name}'); `
+        + `it renders ${this.backend.kinds.map((k) => `'${k.name}'`).join(', ')}: use a backend that renders '${kind.name}' nodes, `
+        + 'or another kind of step');
+    }
     this.stepList.push(step);
     this._touch();
     this.backend.addStep(step);
   }
 
-  /** @internal called by anything that changes the graph or a step's spec */
+  /**
+   * @internal called by the `Step` and `BatchStep` bases whenever wiring or a spec changes,
+   * never by subclasses: they change a step only through the bases' methods.
+   */
   public _touch(): void {
     this.graphCache = undefined;
     this.problemCache = undefined;

@@ -1,17 +1,21 @@
 import { Construct } from 'constructs';
-import type { Artifact } from './artifact';
-import type { StepSpec } from './container-spec';
+import { Artifact, ArtifactType } from './artifact';
 import { dnsLabelProblem } from './names';
+import type { NodeKind } from './node-kind';
 import { Pipeline } from './pipeline';
 import { TriggerRule } from './trigger-rule';
-import { checkStepSpec } from './spec-checks';
+
+/** The name rule of inputs and outputs: they become env var suffixes and directory names. */
+const ARTIFACT_NAME = /^[a-z][a-z0-9_]*$/;
 
 /**
- * One unit of work in a pipeline: a container that runs to completion.
+ * One node of a pipeline's graph: a batch step, a gate's decision, and later a server or a
+ * schedule (its `kind`).
  *
- * A step runs after every step it was told to wait for with `after()` and after every
- * step whose artifacts it reads: both are edges of one graph. Subclasses describe their
- * container through `spec()`; they never render Kubernetes objects themselves.
+ * A node runs after every node it was told to wait for with `after()` and after every node
+ * whose artifacts it reads: both are edges of one graph. This base owns the wiring (inputs,
+ * outputs, `after()`), so that subclasses never have to tell the pipeline that its graph
+ * changed. Nodes never render Kubernetes objects themselves; backends do, by kind.
  */
 export abstract class Step extends Construct {
   /** Whether `x` is a step, also across duplicate copies of this library. */
@@ -31,6 +35,8 @@ export abstract class Step extends Construct {
   public readonly stepName: string;
 
   private readonly explicitUpstream = new Set<Step>();
+  private readonly inputMap: Record<string, Artifact> = {};
+  private readonly outputMap: Record<string, Artifact> = {};
   private trigger: TriggerRule = TriggerRule.ALL_SUCCEEDED;
 
   protected constructor(scope: Construct, id: string) {
@@ -44,6 +50,9 @@ export abstract class Step extends Construct {
     this.pipeline._registerStep(this);
     this.node.addValidation({ validate: () => this.pipeline._problemsOf(this) });
   }
+
+  /** What kind of node this is; the backend must render this kind. */
+  public abstract get kind(): NodeKind;
 
   /**
    * Run this step only after each of `steps` has completed.
@@ -75,30 +84,65 @@ export abstract class Step extends Construct {
   /** The steps this one waits for: `after()` edges plus the producers of its inputs. */
   public get upstream(): Step[] {
     const all = new Set<Step>(this.explicitUpstream);
-    for (const artifact of Object.values(this.inputs)) all.add(artifact.producer);
+    for (const artifact of Object.values(this.inputMap)) all.add(artifact.producer);
     return [...all];
   }
 
   /** Artifacts this step reads, by input name. */
-  public abstract get inputs(): Record<string, Artifact>;
+  public get inputs(): Record<string, Artifact> {
+    return { ...this.inputMap };
+  }
 
   /** Artifacts this step writes, by output name. */
-  public abstract get outputs(): Record<string, Artifact>;
+  public get outputs(): Record<string, Artifact> {
+    return { ...this.outputMap };
+  }
 
   /**
-   * The container and wiring a backend renders, with the pipeline's defaults applied.
-   *
-   * Called at synthesis, after all user code ran, so later `addEnv()`-style calls count.
-   */
-  public abstract spec(): StepSpec;
-
-  /**
-   * Problems with this step's own settings, each naming the prop and the fix. Every step
-   * describes its container as a `StepSpec`, so the checks are shared; a step with props of
-   * its own adds its checks to these.
+   * Problems with this step's own settings, each naming the prop and the fix; found at
+   * synthesis, when defaults are merged and later calls have happened.
    */
   public validateSpec(): string[] {
-    return checkStepSpec(this.spec());
+    return [];
+  }
+
+  /** Read `artifact` as input `name`; this step then runs after the artifact's producer. */
+  protected addInput(name: string, artifact: Artifact): void {
+    this.checkArtifactName('input', name);
+    if (!(artifact instanceof Artifact)) {
+      throw new Error(`[${this.node.path}] input '${name}' must be an artifact such as otherStep.outputs.data, got ${String(artifact)}`);
+    }
+    if (name in this.inputMap) {
+      throw new Error(`[${this.node.path}] input '${name}' is already wired to ${this.inputMap[name]}; use another input name`);
+    }
+    this.inputMap[name] = artifact;
+    this.pipeline._touch();
+  }
+
+  /** Declare output `name` of kind `type`; returns the artifact other steps read. */
+  protected addOutput<A extends Artifact>(name: string, type: ArtifactType<A>): A {
+    this.checkArtifactName('output', name);
+    return this.registerOutput(new type(this, name));
+  }
+
+  /** Declare an output made by this step itself (e.g. a gate's `ApprovedModel`); returns it. */
+  protected registerOutput<A extends Artifact>(artifact: A): A {
+    if (artifact.producer !== this) {
+      throw new Error(`[${this.node.path}] output '${artifact.name}' is produced by ${artifact.producer.node.path}, not by this step`);
+    }
+    if (artifact.name in this.outputMap) {
+      throw new Error(`[${this.node.path}] output '${artifact.name}' is declared twice; use another output name`);
+    }
+    this.outputMap[artifact.name] = artifact;
+    this.pipeline._touch();
+    return artifact;
+  }
+
+  private checkArtifactName(what: 'input' | 'output', name: string): void {
+    if (!ARTIFACT_NAME.test(name)) {
+      throw new Error(`[${this.node.path}] ${what} name '${name}' is invalid: use lowercase letters, digits and '_', `
+        + 'starting with a letter (it becomes an env var suffix and a directory name)');
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
@@ -21,7 +21,13 @@ let tarball = '';
 type K8sObject = Record<string, any>;
 const readObjects = (file: string): K8sObject[] => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
 const stepJobs = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step']);
-const readmeExample = () => /```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 'README.md'), 'utf8'))![1];
+const readme = () => readFileSync(join(root, 'README.md'), 'utf8');
+const readmeExample = () => /```ts\n([\s\S]*?)```/.exec(readme())![1];
+/** The first fenced block of `lang` after `heading` in the README. */
+const readmeBlock = (heading: string, lang: string) => {
+  const after = readme().slice(readme().indexOf(heading));
+  return new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(after)![1];
+};
 
 /**
  * The project's own `cdk8s synth` (its cdk8s-cli; by default its cdk8s.yaml's `npx ts-node
@@ -95,6 +101,12 @@ test('installing the library beside its peers adds at most 3 MiB (the package an
   process.stdout.write(`install footprint of cdk8s-mlops: ${footprint} bytes\n`);
   expect(footprint).toBeLessThanOrEqual(3 * 1024 * 1024);
 }, 120_000);
+
+test('every link in the README works from the npm page: absolute URLs only', () => {
+  const links = [...readme().matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
+  expect(links.length).toBeGreaterThan(5);
+  expect(links.filter((l) => !/^https:\/\//.test(l))).toEqual([]);
+});
 
 describe.each<PlusPackage>(['cdk8s-plus-33', 'cdk8s-plus-27'])('in a `cdk8s init typescript-app` project with %s', (plus) => {
   let app = '';
@@ -181,4 +193,54 @@ describe.each<PlusPackage>(['cdk8s-plus-33', 'cdk8s-plus-27'])('in a `cdk8s init
     expect(out).toContain('dry run of churn: all 2 steps completed');
     expect(out).toMatch(/0 errors, 0 warnings in \d+ objects from 1 file/);
   }, 60_000);
+});
+
+describe('the README recipes, in the plus-33 project', () => {
+  const app = join(work, 'app-cdk8s-plus-33');
+
+  test('a published package of pipeline pieces (the README\'s Tuning), used twice in one pipeline, synthesizes without clashes', () => {
+    const pkgDir = join(work, 'tuning-blocks');
+    mkdirSync(pkgDir);
+    writeFileSync(join(pkgDir, 'index.ts'), readmeBlock('### Publishing reusable pipeline pieces', 'ts'));
+    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({
+      name: 'tuning-blocks', version: '1.0.0', main: 'index.js', types: 'index.d.ts', files: ['index.js', 'index.d.ts'],
+      peerDependencies: { 'cdk8s': '^2.68.0', 'constructs': '^10.3.0', 'cdk8s-mlops': '>=0.1.0' },
+    }));
+    // Compiled against the app's installed peers, with the init template's strictness.
+    symlinkSync(join(app, 'node_modules'), join(pkgDir, 'node_modules'));
+    run(join(app, 'node_modules', '.bin', 'tsc'), ['--declaration', '--strict', '--noUnusedLocals', '--noUnusedParameters',
+      '--module', 'commonjs', '--target', 'ES2017', '--lib', 'es2016', 'index.ts'], pkgDir);
+    rmSync(join(pkgDir, 'node_modules'));
+    const blocksTarball = pack(pkgDir, work);
+    const dir = initApp(work, 'blocks-app', 'cdk8s-plus-33', `
+import { App } from 'cdk8s';
+import { Pipeline } from 'cdk8s-mlops';
+import { Tuning } from 'tuning-blocks';
+
+const app = new App();
+const pipeline = new Pipeline(app, 'tune', { namespace: 'ml' });
+const small = new Tuning(pipeline, 'small', { image: 'ghcr.io/acme/tune:1' });
+new Tuning(pipeline, 'large', { image: 'ghcr.io/acme/tune:1' }).fit.after(small.fit);
+app.synth();
+`);
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, blocksTarball], dir);
+    expect(existsSync(join(dir, 'node_modules', 'tuning-blocks', 'node_modules'))).toBe(false);
+    cdk8sSynth(dir);
+    const jobs = stepJobs(readObjects(join(dir, 'dist', 'tune.k8s.yaml')));
+    expect(jobs.map((j) => j.metadata.labels['mlops.cdk8s.io/step'])).toEqual(['small-fit', 'large-fit']);
+    expect(new Set(jobs.map((j) => j.metadata.name)).size).toBe(2);
+    expect(jobs[1].metadata.annotations['mlops.cdk8s.io/depends-on']).toBe('small-fit');
+    const outputs = jobs.map((j) => j.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'MLOPS_OUTPUT_MODEL').value);
+    expect(outputs[0]).not.toBe(outputs[1]);
+  }, 240_000);
+
+  test('the README\'s CI steps, run exactly as written, synthesize and verify', () => {
+    const steps = readmeBlock('## Use it in CI', 'sh').trim().split('\n');
+    expect(steps).toEqual(['npm ci', 'npx cdk8s synth --no-check-upgrade', 'npx cdk8s-mlops verify dist/']);
+    rmSync(join(app, 'dist'), { recursive: true, force: true });
+    const outputs = steps.map((line) => run('bash', ['-c', line], app));
+    expect(outputs[1]).toContain('dist/churn.k8s.yaml');
+    expect(outputs[2]).toContain('dry run of churn: all 2 steps completed');
+    expect(outputs[2]).toMatch(/0 errors, 0 warnings in \d+ objects from 1 file/);
+  }, 300_000);
 });

@@ -83,9 +83,9 @@ describe('the simulated API server answers the real kubectl', () => {
     const f = await apiFixture(objects());
     const a = jobName('a');
     try {
-      expect(await f.run('patch', 'job', a, '-n', 'ml', '--type=merge', '-p', '{"spec":{"backoffLimit":9}}')).toMatchObject({
+      expect(await f.run('patch', 'job', a, '-n', 'ml', '--type=merge', '-p', '{"spec":{"completions":9}}')).toMatchObject({
         code: 1,
-        stderr: `The Job "${a}" is invalid: spec.backoffLimit: Invalid value: 9: field is immutable\n`,
+        stderr: `The Job "${a}" is invalid: spec.completions: Invalid value: 9: field is immutable\n`,
       });
       expect(await f.run('patch', 'job', 'other', '-n', 'ml', '--type=merge', '-p', '{}')).toMatchObject({
         code: 1,
@@ -135,6 +135,28 @@ describe('the simulated API server answers the real kubectl', () => {
       );
     } finally {
       g.close();
+    }
+  });
+
+  test('a suspended Job that never started may get new template annotations (values for a step); a started one may not', async () => {
+    const f = await apiFixture(objects());
+    const [a, b] = [jobName('a'), jobName('b')];
+    const annotate = (job: string) =>
+      f.run('patch', 'job', job, '-n', 'ml', '--type=merge', '-p', '{"spec":{"template":{"metadata":{"annotations":{"in.mlops.cdk8s.io/x":"0.9"}}}}}');
+    try {
+      expect(await annotate(b)).toMatchObject({ code: 0, stdout: `job.batch/${b} patched\n` });
+      expect(f.cluster.job('ml', b)!.obj.spec.template.metadata.annotations['in.mlops.cdk8s.io/x']).toBe('0.9');
+      // The container is not a scheduling directive.
+      expect((await f.run('patch', 'job', b, '-n', 'ml', '--type=merge', '-p', '{"spec":{"template":{"spec":{"activeDeadlineSeconds":5}}}}')).stderr).toMatch(
+        new RegExp(`^The Job "${b}" is invalid: spec.template: Invalid value: .*: field is immutable\n$`),
+      );
+      f.cluster.patch('ml', a, { spec: { suspend: false } });
+      f.cluster.patch('ml', a, { spec: { suspend: true } });
+      expect((await annotate(a)).stderr).toMatch(new RegExp(`^The Job "${a}" is invalid: spec.template: Invalid value: .*: field is immutable\n$`));
+      // backoffLimit, unlike completions, may change (ValidateJobSpecUpdate does not list it).
+      expect(await f.run('patch', 'job', a, '-n', 'ml', '--type=merge', '-p', '{"spec":{"backoffLimit":9}}')).toMatchObject({ code: 0 });
+    } finally {
+      f.close();
     }
   });
 

@@ -50,27 +50,36 @@ describe('the harness catches a coordinator that does not keep the contract', ()
       named.verbs = named.verbs.filter((v: string) => v !== verb);
     });
 
-  test('a Role without get: kubectl patch GETs the Job first, so no step is ever released', async () => {
+  test('a Role without get: kubectl patch GETs the Job first, so no step is released; the coordinator exits 5 naming get', async () => {
     const r = await simulate(without('get'));
     expect(r.ok).toBe(false);
     expect(Object.values(r.steps).map((s) => s.outcome)).toEqual(['waiting', 'waiting', 'waiting']);
-    expect(r.errors).toContain('the coordinator stalled: step a is ready (every upstream complete) but was never released, still after 5 polls');
     expect(r.errors.join('\n')).toMatch(
       /the API refused the coordinator's call `kubectl patch job demo-a-\w+ -n ml --type=merge -p {"spec":{"suspend":false}}` at t=0s \(and 4 more times\): Error from server \(Forbidden\): jobs\.batch "demo-a-\w+" is forbidden: User "system:serviceaccount:ml:demo-coordinator" cannot get resource "jobs" in API group "batch" in the namespace "ml"/,
     );
     // The real client stopped at the GET: no PATCH ever reached the API server.
     const patchCalls = r.calls.filter((c) => c.argv[0] === 'patch');
-    expect(patchCalls.length).toBeGreaterThan(0);
+    expect(patchCalls).toHaveLength(5);
     expect(patchCalls.flatMap((c) => c.requests!.map((q) => `${q.verb} ${q.code}`))).toEqual(patchCalls.map(() => 'get 403'));
+    // A permanent refusal is not retried until the run deadline: exit 5, the Job fails at once.
+    expect(r.exitCode).toBe(5);
+    expect(r.coordinator.outcome).toBe('Failed: PodFailurePolicy');
+    expect(r.coordinator.runs).toHaveLength(1);
+    expect(r.endedAt).toBe(40);
+    expect(r.coordinator.stderr).toMatch(
+      /error: the coordinator's service account may not get jobs\.batch in namespace ml \(5 patch calls refused in a row\); check that Role (demo-coordinator-\w+) and RoleBinding \1 exist in namespace ml and grant it: Error from server \(Forbidden\)/,
+    );
   });
 
-  test('a Role without patch: the GET passes, the PATCH is refused, no step is released', async () => {
+  test('a Role without patch: the GET passes, the PATCH is refused; exit 5 naming patch', async () => {
     const r = await simulate(without('patch'));
     expect(r.ok).toBe(false);
     expect(Object.values(r.steps).map((s) => s.outcome)).toEqual(['waiting', 'waiting', 'waiting']);
     expect(r.errors.join('\n')).toContain('cannot patch resource "jobs" in API group "batch" in the namespace "ml"');
     const patchCalls = r.calls.filter((c) => c.argv[0] === 'patch');
     expect(patchCalls.flatMap((c) => c.requests!.map((q) => `${q.verb} ${q.code}`))).toEqual(patchCalls.flatMap(() => ['get 200', 'patch 403']));
+    expect(r.exitCode).toBe(5);
+    expect(r.coordinator.stderr).toContain("error: the coordinator's service account may not patch jobs.batch in namespace ml (5 patch calls refused in a row)");
   });
 
   test('a coordinator pod without a ServiceAccount token cannot reach the API', async () => {

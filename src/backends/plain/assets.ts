@@ -13,6 +13,11 @@ export function runPreludeScript(): string {
   return asset('start-run.sh');
 }
 
+/** The gate script shipped with the package (`assets/gate.sh`). */
+export function gateScript(): string {
+  return asset('gate.sh');
+}
+
 function asset(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {

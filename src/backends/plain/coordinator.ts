@@ -1,4 +1,5 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
+import type * as k8s from './k8s-types';
 import { Construct } from 'constructs';
 import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
@@ -11,6 +12,9 @@ import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } fr
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
+
+/** Exit code of the script after repeated Forbidden or NotFound answers: retrying cannot help. */
+export const EXIT_PERMANENT_API_ERROR = 5;
 
 /** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
 export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
@@ -148,7 +152,7 @@ export class Coordinator extends Construct {
     return data;
   }
 
-  private rules(): unknown[] {
+  private rules(): k8s.PolicyRule[] {
     if (this.props.runTemplates) return runCoordinatorRules();
     const names = [...this.props.plan().map((s) => s.jobName), this.versionedName()];
     return [
@@ -160,7 +164,7 @@ export class Coordinator extends Construct {
     ];
   }
 
-  private jobSpec(serviceAccountName: string, labels: Record<string, string>): Record<string, unknown> {
+  private jobSpec(serviceAccountName: string, labels: Record<string, string>): k8s.JobSpec {
     const runs = this.props.runTemplates !== undefined;
     const env: Record<string, string> = {
       MLOPS_PIPELINE: this.pipeline.pipelineName,
@@ -178,11 +182,12 @@ export class Coordinator extends Construct {
       ttlSecondsAfterFinished: this.pipeline.ttlAfterFinished?.toSeconds(),
       podFailurePolicy: {
         rules: [
-          // The run itself failed: retrying the coordinator cannot help. The 1.27 OpenAPI marks
+          // The run itself failed, or the API keeps refusing the coordinator (a deleted Role):
+          // retrying cannot help. The 1.27 OpenAPI marks
           // onPodConditions required, so schema validators (kubeconform...) refuse a rule
           // without it; the apiserver counts len(onPodConditions) (pkg/apis/batch/validation),
           // so an empty list next to onExitCodes satisfies both.
-          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED] }, onPodConditions: [] },
+          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED, EXIT_PERMANENT_API_ERROR] }, onPodConditions: [] },
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },

@@ -1,12 +1,16 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import type { IPipelineBackend } from '../../model/backend';
+import { NodeKind } from '../../model/node-kind';
 import { wholeSecondsProblem } from '../../model/durations';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
-import { imageReferenceProblem } from '../../model/names';
+import { imageReferenceProblem, shortHash } from '../../model/names';
 import type { Step } from '../../model/step';
+import { gateScript } from './assets';
 import { Coordinator } from './coordinator';
+import { renderGateJobSpec } from './gate-job';
+import { Reporter } from './reporter';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
@@ -40,12 +44,15 @@ export interface PlainBackendProps {
  * Nothing needs to be installed in the cluster.
  */
 export class PlainBackend implements IPipelineBackend {
+  public readonly displayName = 'the plain backend';
+  public readonly kinds: readonly NodeKind[] = [NodeKind.BATCH, NodeKind.GATE];
   private readonly coordinatorImage: string;
   private readonly pollInterval: Duration;
   private pipeline?: Pipeline;
   private coordinator?: Coordinator;
   private workspace?: ApiObject;
   private readonly stepJobs: ApiObject[] = [];
+  private gates?: { reporter: Reporter; script: ApiObject };
   private planCache?: { graph: PipelineGraph; steps: Map<Step, PlannedStep>; order: PlannedStep[] };
 
   public constructor(props: PlainBackendProps = {}) {
@@ -80,10 +87,11 @@ export class PlainBackend implements IPipelineBackend {
   public addStep(step: Step): void {
     // Each run creates its own step Jobs from the coordinator's templates: none in the YAML.
     if (this.pipeline!.runs) return;
+    const gate = step.kind.name === NodeKind.GATE.name;
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { labels: { [STEP_LABEL]: step.stepName, 'app.kubernetes.io/component': 'step' } },
+      metadata: { labels: { [STEP_LABEL]: step.stepName, 'app.kubernetes.io/component': gate ? 'gate' : 'step' } },
       spec: Lazy.any({ produce: () => this.planned(step).jobSpec }),
     }, () => this.planned(step).jobName);
     job.metadata.addAnnotation(DEPENDS_ON_ANNOTATION, Lazy.any({ produce: () => this.planned(step).dependsOn.join(',') || undefined }));
@@ -92,6 +100,7 @@ export class PlainBackend implements IPipelineBackend {
     // workspace claim before any pod that mounts it.
     this.coordinator!.job.addDependency(job);
     if (this.workspace) job.addDependency(this.workspace);
+    if (gate) job.addDependency(this.gateSupport().script);
     this.stepJobs.push(job);
   }
 
@@ -157,6 +166,25 @@ export class PlainBackend implements IPipelineBackend {
     return this.plan().steps.get(step)!;
   }
 
+  /**
+   * What every gate of the pipeline shares, made with the first gate: the reporter identity
+   * that lets a gate write its verdict, and the ConfigMap holding the gate script.
+   */
+  private gateSupport(): { reporter: Reporter; script: ApiObject } {
+    if (this.gates) return this.gates;
+    const pipeline = this.pipeline!;
+    const reporter = new Reporter(pipeline, 'Reporter', () => this.plan().order.filter((p) => p.kind === 'gate').map((p) => p.jobName));
+    const script = new ApiObject(pipeline, 'GateScript', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      // Named by the script's hash: a gate Job (whose hash covers this name) changes with it.
+      metadata: { name: `${pipeline.pipelineName}-gate-${shortHash(gateScript())}`, labels: { 'app.kubernetes.io/component': 'gate' } },
+      data: { 'gate.sh': gateScript() },
+    });
+    this.gates = { reporter, script };
+    return this.gates;
+  }
+
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
     const graph = this.pipeline!.graph;
     if (this.planCache?.graph !== graph) {
@@ -164,6 +192,15 @@ export class PlainBackend implements IPipelineBackend {
       const order = planPipeline(pipeline, graph, {
         utilityImage: this.coordinatorImage,
         workspaceClaim: workspaceClaimName(pipeline),
+        renderGate: (gate, stepDirOf) => renderGateJobSpec(gate, {
+          pipelineName: pipeline.pipelineName,
+          stepDirOf,
+          workspaceClaim: workspaceClaimName(pipeline),
+          image: this.coordinatorImage,
+          scriptConfigMap: this.gateSupport().script.name,
+          reporter: this.gateSupport().reporter,
+          labels: pipeline.extraLabels,
+        }),
         perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
       });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };

@@ -1,6 +1,8 @@
 import type { PipelineGraph } from '../../model/graph';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
+import { BatchStep } from '../../model/batch-step';
+import type { Gate } from '../../model/gate';
 import type { Step } from '../../model/step';
 import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER, runStepDirectory } from './scheduled-run';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
@@ -17,13 +19,15 @@ export interface PlannedStep {
   /** The step's folder in the workspace; its outputs are subfolders. */
   readonly dir: string;
   /** The Job's `spec`. */
-  readonly jobSpec: Record<string, unknown>;
+  readonly jobSpec: Record<string, any>;
   /** Upstream step names, sorted. */
   readonly dependsOn: string[];
   /** `kind/name` of what the step references but the pipeline does not create. */
   readonly externalRefs: string[];
   /** Plan column 4 (docs/coordinator-contract.md): the step's trigger rule, or `exit` for an exit handler. */
   readonly trigger: string;
+  /** Plan column 5: `job` for a batch step, `gate` for a gate. */
+  readonly kind: string;
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -35,6 +39,8 @@ export interface PlanSettings {
    * and placed with the run's placeholders, which the run prelude fills in.
    */
   readonly perRun?: (step: Step) => boolean;
+  /** The Job spec of a gate, given where its upstream steps keep their files. */
+  readonly renderGate: (gate: Gate, stepDirOf: (step: Step) => string) => Record<string, any>;
 }
 
 /**
@@ -51,22 +57,24 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
   const order = graph.topologicalOrder();
   const handlers = order.filter((s) => pipeline.isExitHandler(s));
   for (const step of [...order.filter((s) => !pipeline.isExitHandler(s)), ...handlers]) {
-    const spec = step.spec();
     const exitHandler = pipeline.isExitHandler(step);
+    // The pipeline admits only the kinds this backend declares: batch steps and gates.
+    const spec = BatchStep.isBatchStep(step) ? step.spec() : undefined;
     const perRun = settings.perRun?.(step) ?? false;
+    const stepDirOf = (producer: Step) => planned.get(producer)!.dir;
     // The step's own directory contains its hash, which covers the spec: render with a
     // placeholder, hash, then put the real directory in.
-    const jobSpec = renderStepJobSpec(spec, {
+    const jobSpec: Record<string, any> = spec ? renderStepJobSpec(spec, {
       pipelineName: pipeline.pipelineName,
       stepName: step.stepName,
       stepDir: OWN_DIR,
-      stepDirOf: (producer) => planned.get(producer)!.dir,
+      stepDirOf,
       workspaceClaim: settings.workspaceClaim,
       utilityImage: settings.utilityImage,
       labels: pipeline.extraLabels,
       exitHandler,
       run: perRun ? RUN_PLACEHOLDER : undefined,
-    });
+    }) : settings.renderGate(step as Gate, stepDirOf);
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     // A handler waits for no step, yet reports on all of them: a changed step is a new run
     // whose handler must run again, so it hashes over every other step.
@@ -78,7 +86,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       upstream: covered.map((u) => u.hash).sort(),
     });
     const dir = perRun ? runStepDirectory(pipeline.pipelineName, step.stepName) : stepDirectory(pipeline.pipelineName, step.stepName, hash);
-    setStepDirectory(jobSpec, OWN_DIR, dir);
+    if (spec) setStepDirectory(jobSpec, OWN_DIR, dir);
     // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
     // it does not re-run the pipeline.
     if (ttl !== undefined) jobSpec.ttlSecondsAfterFinished = ttl;
@@ -89,8 +97,9 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       dir,
       jobSpec,
       dependsOn: upstream.map((u) => u.step.stepName).sort(),
-      externalRefs: externalReferences(spec, pipeline.workspace.existingClaimName),
+      externalRefs: spec ? externalReferences(spec, pipeline.workspace.existingClaimName) : gateReferences(step as Gate, pipeline.workspace.existingClaimName),
       trigger: exitHandler ? 'exit' : step.triggerRule,
+      kind: spec ? 'job' : 'gate',
     });
   }
   return [...planned.values()];
@@ -110,8 +119,16 @@ const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-'];
  */
 export function planText(steps: readonly PlannedStep[]): string {
   return steps.map((s) => {
-    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, ...COLUMN_DEFAULTS.slice(1)];
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, s.kind, ...COLUMN_DEFAULTS.slice(2)];
     while (columns.length > 3 && columns[columns.length - 1] === COLUMN_DEFAULTS[columns.length - 4]) columns.pop();
     return `${columns.join('\t')}\n`;
   }).join('');
+}
+
+/** What a gate references but the pipeline does not create: an existing workspace, the baseline's claim. */
+function gateReferences(gate: Gate, existingClaim: string | undefined): string[] {
+  const claims = new Set<string>();
+  if (existingClaim !== undefined) claims.add(existingClaim);
+  if (gate.baseline) claims.add(gate.baseline.location.claimName);
+  return [...claims].sort().map((name) => `persistentvolumeclaim/${name}`);
 }

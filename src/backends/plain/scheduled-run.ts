@@ -1,3 +1,4 @@
+import type * as k8s from './k8s-types';
 import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import type { Pipeline } from '../../model/pipeline';
 import { PipelineRuns } from '../../model/schedule';
@@ -71,7 +72,7 @@ export function runTemplates(pipeline: Pipeline, run: readonly RunNode[], shared
 }
 
 /** What a run's coordinator adds to its environment: who it is, read from its pod's labels. */
-export function runCoordinatorEnv(): Array<Record<string, unknown>> {
+export function runCoordinatorEnv(): k8s.EnvVar[] {
   // The Job controller labels every pod with its Job's name and uid (Kubernetes >= 1.27).
   const label = (key: string) => ({ fieldRef: { fieldPath: `metadata.labels['${key}']` } });
   return [
@@ -86,7 +87,7 @@ export function runCoordinatorEnv(): Array<Record<string, unknown>> {
  * so neither `create` nor `patch` can be limited by `resourceNames`: they cover every Job
  * of the namespace (see docs/schedules.md, "Least privilege").
  */
-export function runCoordinatorRules(): unknown[] {
+export function runCoordinatorRules(): k8s.PolicyRule[] {
   return [
     // get: kubectl patch reads the object before it patches it (cli-runtime's resource builder).
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'get', 'create', 'patch'] },

@@ -1,10 +1,11 @@
+import type * as k8s from './k8s-types';
 import type { StepSecurity } from '../../model/container-spec';
 
 /**
  * Pod- and container-level security contexts meeting the Pod Security Standards
  * "restricted" profile unless `security` loosens them on purpose.
  */
-export function podSecurityContext(security: Required<StepSecurity>): Record<string, unknown> {
+export function podSecurityContext(security: Required<StepSecurity>): k8s.PodSecurityContext {
   return {
     runAsNonRoot: security.runAsNonRoot,
     runAsUser: security.user,
@@ -17,7 +18,7 @@ export function podSecurityContext(security: Required<StepSecurity>): Record<str
   };
 }
 
-export function containerSecurityContext(security: Required<StepSecurity>): Record<string, unknown> {
+export function containerSecurityContext(security: Required<StepSecurity>): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },

@@ -1,6 +1,7 @@
+import type * as k8s from './k8s-types';
 import type { EnvVarValue } from '../../model/plus-values';
-import type { StepSpec } from '../../model/container-spec';
 import { keyRefOf } from '../../model/key-refs';
+import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
@@ -57,7 +58,7 @@ export function setStepDirectory(jobSpec: Record<string, any>, placeholder: stri
 const HOME = '/tmp';
 
 /** The pod volume of a `StepVolume`, without its name; undefined for the workspace, which the pod has already. */
-function volumeSource(volume: StepVolume): Record<string, unknown> | undefined {
+function volumeSource(volume: StepVolume): Omit<k8s.Volume, 'name'> | undefined {
   const s = volume.source;
   switch (s.kind) {
     case 'claim': return { persistentVolumeClaim: { claimName: s.claimName } };
@@ -74,11 +75,12 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
 
 /**
  * The `spec` of a step's Job: created suspended, so that it holds nothing until the
- * coordinator releases it.
+ * coordinator releases it. Built as the typed `k8s.JobSpec` (a misspelled field fails to
+ * compile), which is the JSON Kubernetes reads and what the step's hash covers.
  */
-export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<string, unknown> {
+export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
   const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
-  const env: Array<Record<string, unknown>> = Object.entries(spec.env).map(([name, value]) => envVar(name, value));
+  const env: k8s.EnvVar[] = Object.entries({ ...spec.env, ...spec.libraryEnv }).map(([name, value]) => envVar(name, value));
   // uid 1000 has no home in most images and the root filesystem is read-only: pip, git,
   // matplotlib and most CLIs need a writable one. A HOME the user set wins.
   if (!('HOME' in spec.env)) env.push({ name: 'HOME', value: HOME });
@@ -86,7 +88,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     env.push({ name: 'MLOPS_PIPELINE', value: ctx.pipelineName }, { name: 'MLOPS_STEP', value: ctx.stepName });
     if (ctx.run !== undefined) env.push({ name: 'MLOPS_RUN', value: ctx.run });
     for (const [name, artifact] of Object.entries(spec.inputs)) {
-      env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.producer)}/${artifact.name}` });
+      env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.stored.producer)}/${artifact.stored.name}` });
     }
     for (const name of Object.keys(spec.outputs)) {
       env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
@@ -98,8 +100,8 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     env.push(podAnnotationEnv('MLOPS_RUN_STATUS', RUN_STATUS_ANNOTATION), podAnnotationEnv('MLOPS_RUN_FAILURES', RUN_FAILURES_ANNOTATION));
   }
 
-  const volumes: Array<Record<string, unknown>> = [{ name: 'tmp', emptyDir: {} }];
-  const mounts: Array<Record<string, unknown>> = [{ name: 'tmp', mountPath: '/tmp' }];
+  const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: {} }];
+  const mounts: k8s.VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (usesWorkspace(spec)) {
     volumes.push({ name: 'workspace', persistentVolumeClaim: { claimName: ctx.workspaceClaim } });
     if (Object.keys(spec.inputs).length + Object.keys(spec.outputs).length > 0) mounts.push({ name: 'workspace', mountPath: WORKSPACE_MOUNT });
@@ -126,7 +128,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
 
   const podLabels = { ...ctx.labels, [PIPELINE_LABEL]: ctx.pipelineName, [STEP_LABEL]: ctx.stepName };
   const pullSecrets = [...new Set(spec.imagePullSecrets.map((s) => s.name))];
-  const container = {
+  const container: k8s.Container = {
     name: spec.containerName,
     image: spec.image,
     imagePullPolicy: spec.imagePullPolicy,
@@ -137,7 +139,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: mounts,
   };
-  const initContainers = outputDirs.length === 0 ? undefined : [{
+  const initContainers: k8s.Container[] | undefined = outputDirs.length === 0 ? undefined : [{
     name: 'prepare-outputs',
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
@@ -167,7 +169,8 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
         enableServiceLinks: false,
         securityContext: podSecurityContext(spec.security),
         nodeSelector: Object.keys(spec.nodeSelector).length > 0 ? spec.nodeSelector : undefined,
-        tolerations: spec.tolerations.length > 0 ? spec.tolerations : undefined,
+        // Operators and effects were checked at synth (spec-checks), so the strings are the API's enums.
+        tolerations: spec.tolerations.length > 0 ? (spec.tolerations as k8s.Toleration[]) : undefined,
         initContainers,
         containers: [container],
         volumes,
@@ -183,7 +186,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): Record<s
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
   const configMaps = new Set<string>();
-  for (const value of Object.values(spec.env)) {
+  for (const value of [...Object.values(spec.env), ...Object.values(spec.libraryEnv)]) {
     const ref = keyRefOf(value);
     if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }
@@ -207,10 +210,10 @@ export function externalReferences(spec: StepSpec, existingClaim: string | undef
  * >= 1.27 lets a never-started suspended Job's template annotations change). Not declared
  * in the template: a re-apply would then reset it. Empty when absent.
  */
-function podAnnotationEnv(name: string, annotation: string): Record<string, unknown> {
+function podAnnotationEnv(name: string, annotation: string): k8s.EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } } };
 }
 
-function envVar(name: string, value: EnvVarValue): Record<string, unknown> {
+function envVar(name: string, value: EnvVarValue): k8s.EnvVar {
   return value.valueFrom !== undefined ? { name, valueFrom: value.valueFrom } : { name, value: value.value };
 }

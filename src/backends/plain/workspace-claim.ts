@@ -1,6 +1,9 @@
 import { ApiObject } from 'cdk8s';
+import { BatchStep } from '../../model/batch-step';
+import type * as k8s from './k8s-types';
 import type { PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
+import type { Step } from '../../model/step';
 import type { StepSpec } from '../../model/container-spec';
 import { WorkspaceAccess } from '../../model/workspace';
 
@@ -15,18 +18,25 @@ export function usesWorkspace(spec: Pick<StepSpec, 'inputs' | 'outputs' | 'volum
     || spec.volumes.some((v) => v.volume.source.kind === 'workspace');
 }
 
+/** Whether a node of any kind mounts the claim: a batch step by its spec, others by their artifacts. */
+export function nodeUsesWorkspace(step: Step): boolean {
+  if (BatchStep.isBatchStep(step)) return usesWorkspace(step.spec());
+  return Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0;
+}
+
 /** The PersistentVolumeClaim a pipeline declares for its own workspace. */
 export function declareWorkspaceClaim(pipeline: Pipeline): ApiObject {
   const ws = pipeline.workspace;
+  const claimSpec: k8s.PersistentVolumeClaimSpec = {
+    accessModes: [ws.access],
+    storageClassName: ws.storageClassName,
+    resources: { requests: { storage: ws.storageQuantity! } },
+  };
   return new ApiObject(pipeline, 'Workspace', {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: workspaceClaimName(pipeline), labels: { 'app.kubernetes.io/component': 'workspace' } },
-    spec: {
-      accessModes: [ws.access],
-      storageClassName: ws.storageClassName,
-      resources: { requests: { storage: ws.storageQuantity! } },
-    },
+    spec: claimSpec,
   });
 }
 
@@ -39,7 +49,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const access = ws.access;
   if (access === WorkspaceAccess.READ_WRITE_MANY) {
     // Default storage classes are block storage (RWO only) almost everywhere: the claim would stay Pending.
-    const declared = ws.existingClaimName === undefined && graph.steps.some((s) => usesWorkspace(s.spec()));
+    const declared = ws.existingClaimName === undefined && graph.steps.some(nodeUsesWorkspace);
     return declared && ws.storageClassName === undefined
       ? ['the workspace is ReadWriteMany but names no storageClassName: the cluster\'s default class is usually block storage, '
         + 'which cannot serve ReadWriteMany, and the claim would stay Pending; set storageClassName to an RWX class (NFS, CephFS, EFS, Filestore)']
@@ -49,7 +59,7 @@ export function workspaceWarnings(pipeline: Pipeline, graph: PipelineGraph): str
   const levels = graph.levels();
   const byLevel = new Map<number, string[]>();
   for (const step of graph.steps) {
-    if (!usesWorkspace(step.spec())) continue;
+    if (!nodeUsesWorkspace(step)) continue;
     const level = levels.get(step)!;
     const names = byLevel.get(level);
     if (names) names.push(step.stepName);

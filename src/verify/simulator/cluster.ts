@@ -6,8 +6,12 @@ import { LEDGER_ANNOTATION, SKIPPED_ANNOTATION } from '../../conventions';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Fields of a Job's spec that the API server lets an update change (Kubernetes 1.27). */
-const MUTABLE_SPEC = new Set(['suspend', 'parallelism', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']);
+/**
+ * Fields of a Job's spec that an update may not change
+ * (pkg/apis/batch/validation/validation.go, ValidateJobSpecUpdate); the template is handled
+ * apart, since its scheduling directives may change while the Job has never started.
+ */
+const IMMUTABLE_SPEC = new Set(['completions', 'selector', 'completionMode', 'podFailurePolicy', 'backoffLimitPerIndex', 'manualSelector']);
 
 export interface Pod extends PodRecord {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -317,17 +321,20 @@ export class Cluster {
     const spec = job.obj.spec;
     const status = job.obj.status;
     const suspended = spec.suspend === true;
+    // pkg/controller/job/job_controller.go, syncJob: a FailJob rule of the podFailurePolicy
+    // first, then more failed pods than backoffLimit, then the active deadline.
     const failure =
       job.failJob ??
       (job.countedFailures > (spec.backoffLimit ?? 6)
         ? { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
         : undefined) ??
-      // The deadline only ticks while the Job is not suspended, from its last resume.
+      // pastActiveDeadline: false while suspended; counted from status.startTime, which a resume resets.
       (!suspended && spec.activeDeadlineSeconds != null && status.startTime &&
       this.now - parseTime(status.startTime) >= spec.activeDeadlineSeconds
         ? { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }
         : undefined);
     if (failure) {
+      // A finished Job's remaining pods are deleted (job_controller.go, deleteActivePods).
       for (const pod of active(job)) this.removePod(job, pod, 'job-finished');
       this.finish(job, 'Failed', failure);
       return;
@@ -336,6 +343,8 @@ export class Cluster {
       this.finish(job, 'Complete');
       return;
     }
+    // Suspension (job_controller.go, manageJob and syncJob): active pods are deleted, the
+    // Suspended condition set; status.startTime is kept (only a resume resets it).
     if (suspended) {
       for (const pod of active(job)) this.removePod(job, pod, 'suspended');
       this.setCondition(job, 'Suspended', 'True', 'JobSuspended', 'Job suspended');
@@ -344,15 +353,23 @@ export class Cluster {
     }
     if (condition(job.obj, 'Suspended')?.status === 'True') {
       this.setCondition(job, 'Suspended', 'False', 'JobResumed', 'Job resumed');
-      // As the real controller does: a resumed Job's deadline counts from now.
+      // syncJob: "Resumed jobs will always reset StartTime to current time", so the deadline
+      // counts the time the Job has been continuously active.
       status.startTime = iso(this.now);
     }
+    // syncJob: startTime is set the first time the controller syncs an unsuspended Job.
     status.startTime ??= iso(this.now);
+    // Replacement pods wait out the back-off after the last counted failure (backoff_utils.go).
     const gate = job.countedFailures > 0 && job.lastFailureAt !== undefined ? job.lastFailureAt + backoff(job.countedFailures) : -Infinity;
     if (this.now >= gate) this.createPods(job);
     this.counts(job);
   }
 
+  /**
+   * manageJob: at most `parallelism` active pods; an Indexed Job creates a pod per missing
+   * index (pkg/controller/job/indexed_job_utils.go, firstPendingIndexes), a NonIndexed one
+   * as many as completions still need (or until one succeeds when completions is unset).
+   */
   private createPods(job: Job): void {
     const spec = job.obj.spec;
     const running = active(job);
@@ -404,6 +421,7 @@ export class Cluster {
     pod.disrupted = disrupted;
     this.log(job.obj.metadata.name, `pod ${pod.name} exited ${exitCode}${disrupted ? ' (killed)' : ''}`);
     if (exitCode === 0) return;
+    // A failed pod counts towards backoffLimit unless the podFailurePolicy says Ignore; FailJob fails the Job.
     const action = failurePolicy(job, pod, exitCode);
     if (action.action === 'FailJob') job.failJob = { reason: 'PodFailurePolicy', message: action.message };
     if (action.action !== 'Ignore') {
@@ -443,6 +461,7 @@ export class Cluster {
     this.log(job.obj.metadata.name, type === 'Complete' ? 'Complete' : `Failed: ${why?.reason}`);
   }
 
+  /** status.active, ready, succeeded, failed and completedIndexes, as trackJobStatusAndRemoveFinalizers writes them. */
   private counts(job: Job): void {
     const status = job.obj.status;
     const set = (k: string, v: number | undefined) => {
@@ -467,7 +486,7 @@ export class Cluster {
     const conditions: any[] = (job.obj.status.conditions ??= []);
     const existing = conditions.find((c) => c.type === type);
     if (existing && existing.status === value && existing.reason === reason) return;
-    // Like ensureJobConditionStatus: a False condition is never added, only flipped.
+    // job_controller.go, ensureJobConditionStatus: a False condition is never added, only flipped.
     if (!existing && value === 'False') return;
     const c: Record<string, string> = { type, status: value, lastProbeTime: iso(this.now), lastTransitionTime: iso(this.now) };
     if (reason) c.reason = reason;
@@ -510,7 +529,8 @@ export class Cluster {
       ...(lastApplied !== undefined || obj.metadata.annotations ? { annotations: { ...obj.metadata.annotations, ...(lastApplied !== undefined && { [LAST_APPLIED]: lastApplied }) } } : {}),
     };
     const spec = (obj.spec ??= {});
-    // API server defaults for batch/v1 Job (1.27).
+    // API server defaults for batch/v1 Job (pkg/apis/batch/v1/defaults.go, SetDefaults_Job):
+    // completions and parallelism 1 when neither is set, backoffLimit 6, NonIndexed, not suspended.
     spec.parallelism ??= 1;
     if (spec.completions === undefined && declared.spec?.parallelism === undefined) spec.completions = 1;
     spec.completionMode ??= 'NonIndexed';
@@ -601,18 +621,29 @@ function wantsPods(job: Job): boolean {
   return !succeeded(job) && active(job).length < job.obj.spec.parallelism;
 }
 
-/** The Job controller's pod re-creation back-off: 10 s, doubling, at most 6 min. */
+/**
+ * The Job controller's pod re-creation back-off: 10 s after the first failure, doubling,
+ * at most 6 min (pkg/controller/job/job_controller.go in 1.27: DefaultJobBackOff 10 s,
+ * MaxJobBackOff 360 s; backoff_utils.go, getRemainingTimeForFailuresCount). Releases from
+ * 1.28 on cap it at 10 min (MaxJobPodFailureBackOff); runs here never reach either cap.
+ */
 function backoff(failures: number): number {
   return Math.min(10 * 2 ** (failures - 1), 360);
 }
 
+/**
+ * pkg/controller/job/pod_failure_policy.go, matchPodFailurePolicy: the first rule that
+ * matches decides (FailJob, Ignore or Count); onExitCodes In/NotIn on the container's exit
+ * code (only that container when containerName is set), onPodConditions on the pod's
+ * conditions (DisruptionTarget for an evicted or preempted pod). The messages are upstream's.
+ */
 function failurePolicy(job: Job, pod: Pod, exitCode: number): { action: string; message: string } {
   const rules: any[] = job.obj.spec.podFailurePolicy?.rules ?? [];
   const ns = job.obj.metadata.namespace;
   const container = job.obj.spec.template?.spec?.containers?.[0]?.name ?? 'main';
   for (const [i, rule] of rules.entries()) {
     const codes = rule.onExitCodes;
-    if (codes) {
+    if (codes && (codes.containerName === undefined || codes.containerName === container)) {
       const listed = (codes.values ?? []).includes(exitCode);
       if ((codes.operator === 'In' && listed) || (codes.operator === 'NotIn' && !listed)) {
         return { action: rule.action, message: `Container ${container} for pod ${ns}/${pod.name} failed with exit code ${exitCode} matching ${rule.action} rule at index ${i}` };
@@ -645,10 +676,40 @@ function validateUpdate(before: ManifestObject, after: ManifestObject): void {
   }
   const keys = new Set([...Object.keys(before.spec ?? {}), ...Object.keys(after.spec ?? {})]);
   for (const k of keys) {
-    if (!MUTABLE_SPEC.has(k) && !jsonEqual(before.spec?.[k], after.spec?.[k])) {
+    if (IMMUTABLE_SPEC.has(k) && !jsonEqual(before.spec?.[k], after.spec?.[k])) {
       throw invalid('Job', 'batch', name, `spec.${k}`, `Invalid value: ${JSON.stringify(after.spec?.[k])}: field is immutable`);
     }
   }
+  if (!jsonEqual(after.spec?.template ?? {}, allowedTemplate(before, after))) {
+    throw invalid('Job', 'batch', name, 'spec.template', `Invalid value: ${JSON.stringify(after.spec?.template)}: field is immutable`);
+  }
+}
+
+/**
+ * The template an update may leave (validation.go, validatePodTemplateUpdate): the old one,
+ * except that while the old Job is suspended and has never started
+ * (pkg/registry/batch/job/strategy.go, AllowMutableSchedulingDirectives) its labels,
+ * annotations, node selector, tolerations, node affinity and scheduling gates may change.
+ */
+function allowedTemplate(before: ManifestObject, after: ManifestObject): unknown {
+  const was = clone(before.spec?.template ?? {});
+  if (before.spec?.suspend !== true || before.status?.startTime) return was;
+  const next = after.spec?.template ?? {};
+  const set = (o: Record<string, any>, k: string, v: unknown) => {
+    if (v === undefined) delete o[k];
+    else o[k] = clone(v);
+  };
+  was.metadata ??= {};
+  set(was.metadata, 'labels', next.metadata?.labels);
+  set(was.metadata, 'annotations', next.metadata?.annotations);
+  was.spec ??= {};
+  for (const k of ['nodeSelector', 'tolerations', 'schedulingGates']) set(was.spec, k, next.spec?.[k]);
+  if (was.spec.affinity || next.spec?.affinity) {
+    was.spec.affinity = { ...was.spec.affinity };
+    set(was.spec.affinity, 'nodeAffinity', next.spec?.affinity?.nodeAffinity);
+    if (Object.keys(was.spec.affinity).length === 0 && !next.spec?.affinity) delete was.spec.affinity;
+  }
+  return was;
 }
 
 /** Declared values over live ones: objects merge, everything else is replaced. */

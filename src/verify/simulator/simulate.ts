@@ -23,6 +23,8 @@ import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, Simulation
  */
 const MAX_POLLS_PER_INSTANT = 50;
 const DEFAULT_EPOCH = 1_700_000_000;
+/** A hang guard below jest's 180 s test timeout: real kubectl calls slow down on a loaded machine. */
+const DEFAULT_TIMEOUT_MS = 150_000;
 
 /** A coordinator Job the simulation runs the processes of: the first one, or one applied later. */
 interface Coordinator {
@@ -172,7 +174,7 @@ class Simulation {
     else this.startRuns(cluster);
 
     const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
-    this.timer = setTimeout(() => this.stop(`the simulation ran out of its ${this.options.timeoutMs ?? 60_000} ms wall-clock budget`), this.options.timeoutMs ?? 60_000);
+    this.timer = setTimeout(() => this.stop(`the simulation ran out of its ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms wall-clock budget`), this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
       cluster.apply(this.objects);
       this.schedule();

@@ -73,7 +73,10 @@ export interface SimulateOptions {
   readonly stallPolls?: number;
   /** Simulated seconds after which the run is abandoned. @default deadline + 50 polls, or 7 days */
   readonly maxSimulatedSeconds?: number;
-  /** Wall-clock limit for the whole simulation. @default 60000 */
+  /**
+   * Wall-clock limit for the whole simulation: a hang guard (each kubectl call is a real
+   * process, 50-100 ms, several times that on a loaded machine). @default 150000
+   */
   readonly timeoutMs?: number;
   /** Unix time of the first apply. @default 1700000000 */
   readonly startTime?: number;

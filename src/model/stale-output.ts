@@ -1,0 +1,48 @@
+import { existsSync, readdirSync, rmSync } from 'fs';
+import { join } from 'path';
+import { Yaml } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { PIPELINE_LABEL } from '../conventions';
+
+/** The label every object of a pipeline carries: how a file written by this library is recognised. */
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+const MANAGED_BY_US = 'cdk8s-mlops';
+
+/** Apps whose output folder was already swept: pipelines are only ever added, so once suffices. */
+const swept = new WeakSet<object>();
+
+/**
+ * Deletes, from the app's output folder, the YAML files this library wrote for pipelines the
+ * app no longer has, so that `kubectl apply -f dist/` after a bare `app.synth()` applies
+ * exactly the current pipelines (the cdk8s CLI empties the folder itself; `app.synth()` only
+ * overwrites). A file is removed only when every object in it carries
+ * `app.kubernetes.io/managed-by: cdk8s-mlops` and the `mlops.cdk8s.io/pipeline` label of a
+ * pipeline not in `current`; any other file, and every subfolder, is left alone.
+ */
+export function removeStaleOutput(scope: IConstruct, current: ReadonlySet<string>): void {
+  // The root is a cdk8s App when it has an output folder (read by shape: cdk8s is a peer).
+  const app = scope.node.root as { readonly outdir?: unknown; readonly outputFileExtension?: unknown };
+  if (typeof app.outdir !== 'string' || swept.has(app)) return;
+  swept.add(app);
+  const extension = typeof app.outputFileExtension === 'string' ? app.outputFileExtension : '.k8s.yaml';
+  if (!existsSync(app.outdir)) return;
+  for (const entry of readdirSync(app.outdir, { withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(extension)) continue;
+    const file = join(app.outdir, entry.name);
+    if (isStale(file, current)) rmSync(file);
+  }
+}
+
+function isStale(file: string, current: ReadonlySet<string>): boolean {
+  let docs: unknown[];
+  try {
+    docs = Yaml.load(file).filter((d) => d !== null && d !== undefined);
+  } catch {
+    return false; // not YAML this library wrote
+  }
+  return docs.length > 0 && docs.every((doc) => {
+    const labels = (doc as { metadata?: { labels?: Record<string, unknown> } }).metadata?.labels;
+    const pipeline = labels?.[PIPELINE_LABEL];
+    return labels?.[MANAGED_BY] === MANAGED_BY_US && typeof pipeline === 'string' && !current.has(pipeline);
+  });
+}
