@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
 import { churnPipeline } from './churn/pipeline';
+import { diamondPipeline } from './diamond/pipeline';
 import { churnNightly } from './nightly/pipeline';
 import { hourlyScoring } from './scoring/pipeline';
 import { sweepPipeline } from './sweep/pipeline';
@@ -10,4 +11,5 @@ export function addExamples(app: App): void {
   sweepPipeline(app);
   churnNightly(app);
   hourlyScoring(app);
+  diamondPipeline(app);
 }
