@@ -28,6 +28,7 @@ export * from './steps/feature-engineering';
 export * from './steps/ingest';
 export * from './steps/train';
 export * from './backends/plain';
+export * from './serving';
 // The cdk8s validation plugin (`package: ./node_modules/cdk8s-mlops` in cdk8s.yaml); it loads
 // verify only when synth runs it. The rest of verify is `cdk8s-mlops/verify`.
 export { MlopsValidation } from './verify/cdk8s-plugin';

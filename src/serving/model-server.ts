@@ -1,0 +1,283 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
+import type { StepSecurity } from '../model/container-spec';
+import { dnsLabelProblem, imageReferenceProblem } from '../model/names';
+import { checkResources, resolveResources, toQuantities } from '../model/resources';
+import { isWholeNumberIn, shown } from '../model/values';
+import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
+import { containerSecurityContext, podSecurityContext } from '../backends/plain/security';
+import type { ModelServerProps } from './model-server-props';
+import { RegistryAccess, REGISTRY_MOUNT } from './registry';
+import { tfServingPinnedConfig, TF_CONFIG_DIR } from './runtime';
+import { CURRENT_VERSION_DIR, waitForVersionCommand } from './wait-for-version';
+
+/** On a server's objects and pods: the server's name. Its Service and budget select by it. */
+export const SERVER_LABEL = 'mlops.cdk8s.io/server';
+/** On a server's pods: the model it serves. */
+export const MODEL_LABEL = 'mlops.cdk8s.io/model';
+
+const DEFAULT_SECURITY: Required<StepSecurity> = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
+const DEFAULT_REPLICAS = 2;
+const DEFAULT_CPU_UTILIZATION = 70;
+/** A Service name is a DNS-1035 label: it must start with a letter. */
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A model server: Deployment, Service, HorizontalPodAutoscaler (or a fixed replica count),
+ * PodDisruptionBudget and NetworkPolicy, serving a model's approved versions from a
+ * `ModelRegistry`. Pods take traffic only once a ready version exists, roll without ever
+ * dropping below the desired ready replicas, and meet the "restricted" Pod Security Standard.
+ * Nothing references a pipeline Job or the workspace: deleting them leaves serving intact.
+ */
+export class ModelServer extends Construct {
+  /** Name of the Deployment, Service and the other objects. */
+  public readonly name: string;
+  /** The port clients call on the Service. */
+  public readonly port: number;
+  /** Trade-offs worth knowing, printed at synth. */
+  public readonly warnings: string[] = [];
+
+  public constructor(scope: Construct, id: string, props: ModelServerProps) {
+    super(scope, id);
+    const fail = (message: string): never => {
+      throw new Error(`[${this.node.path}] ${message}`);
+    };
+    this.name = props.name ?? id;
+    if (this.name.length > 63 || !DNS_1035.test(this.name)) {
+      fail(`server name '${this.name}' is not a valid Service name: use at most 63 lowercase letters, digits and '-', `
+        + 'starting with a letter and ending with a letter or digit; set name or rename the construct');
+    }
+    const modelProblem = dnsLabelProblem(props.model);
+    if (modelProblem) fail(`model '${props.model}' is not a valid model name: ${modelProblem}`);
+    const registryProblem = props.registry.problem();
+    if (registryProblem) fail(registryProblem);
+    const runtimeProblem = props.runtime.problem();
+    if (runtimeProblem) fail(runtimeProblem);
+    if (props.version !== undefined && !isWholeNumberIn(props.version, 0, Number.MAX_SAFE_INTEGER)) {
+      fail(`'version' must be a whole, non-negative number (a version folder of the registry), got ${shown(props.version)}`);
+    }
+    const modelPath = props.registry.modelPath(props.model);
+    const runtime = props.runtime.containerFor(props.model, modelPath, props.version);
+    const imageProblem = imageReferenceProblem(runtime.image);
+    if (imageProblem) fail(imageProblem);
+    this.port = runtime.port;
+    const ports = [['serving port', runtime.port], ...(props.metrics ? [['metrics.port', props.metrics.port]] : [])] as const;
+    for (const [what, port] of ports) {
+      if (!isWholeNumberIn(port, 1, 65535)) fail(`${what} must be a whole number from 1 to 65535, got ${shown(port)}`);
+    }
+    if (props.metrics && props.metrics.port === runtime.port) {
+      fail(`metrics.port ${props.metrics.port} is also the serving port; Prometheus and clients need separate ports, `
+        + 'choose another metrics port or leave metrics out');
+    }
+    if (runtime.probePort !== runtime.port && runtime.probePort !== props.metrics?.port) {
+      fail(`probes call port ${shown(runtime.probePort)}, which the server does not expose (serving port ${runtime.port}`
+        + `${props.metrics ? `, metrics port ${props.metrics.port}` : ''}); probe the serving port or the metrics port`);
+    }
+    const security: Required<StepSecurity> = { ...DEFAULT_SECURITY, ...definedFields(props.security) };
+    for (const [prop, value] of [['security.user', security.user], ['security.group', security.group]] as const) {
+      if (!isWholeNumberIn(value, 0, 2147483647)) fail(`'${prop}' must be a whole number from 0 to 2147483647, got ${shown(value)}`);
+    }
+    if (security.user === 0 && security.runAsNonRoot) {
+      fail('\'security.user\' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; '
+        + 'use a non-zero uid, or set security.runAsNonRoot to false to run as root on purpose');
+    }
+    const replicas = this.checkReplicas(props, fail);
+    const resources = resolveResources(props.resources);
+    for (const problem of checkResources(resources)) fail(problem);
+    const gpuProblem = props.gpu?.problem();
+    if (gpuProblem) fail(gpuProblem);
+    const utilityImage = props.utilityImage ?? DEFAULT_COORDINATOR_IMAGE;
+    const utilityProblem = imageReferenceProblem(utilityImage);
+    if (utilityProblem) fail(`utilityImage: ${utilityProblem}`);
+    if (props.registry.access === RegistryAccess.READ_WRITE_ONCE && replicas.max > 1) {
+      this.warnings.push(`registry claim '${props.registry.claimName}' is ReadWriteOnce and up to ${replicas.max} replicas may land on `
+        + 'several nodes: pods on a second node stay in ContainerCreating (Multi-Attach error); use a ReadWriteMany or ReadOnlyMany claim, '
+        + 'or keep the replicas on one node with a nodeSelector');
+    }
+    let printed = false;
+    this.node.addValidation({
+      validate: () => {
+        // cdk8s validates more than once per synth; say each warning once.
+        if (!printed) for (const warning of this.warnings) process.stderr.write(`[${this.node.path}] warning: ${warning}\n`);
+        printed = true;
+        return [];
+      },
+    });
+
+    const labels = { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'model-server', [SERVER_LABEL]: this.name };
+    const selector = { [SERVER_LABEL]: this.name };
+    const quantities = toQuantities(resources);
+    const requests: Record<string, string> = { ...quantities.requests };
+    const limits: Record<string, string> = { ...quantities.limits };
+    if (props.gpu) {
+      // Extended resources cannot be overcommitted: request and limit must be equal.
+      requests[props.gpu.resourceName] = String(props.gpu.count);
+      limits[props.gpu.resourceName] = String(props.gpu.count);
+    }
+    const pinnedTf = props.runtime.kind === 'tensorflowServing' && props.version !== undefined;
+    if (pinnedTf) {
+      new ApiObject(this, 'Config', {
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${this.name}-model-config`, labels },
+        data: { 'models.config': tfServingPinnedConfig(props.model, modelPath, props.version!) },
+      });
+    }
+    const mounts: Array<Record<string, unknown>> = [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
+    ];
+    const volumes: Array<Record<string, unknown>> = [
+      { name: 'tmp', emptyDir: {} },
+      { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName, readOnly: true } },
+    ];
+    if (runtime.loadsAtStart) {
+      mounts.push({ name: 'current', mountPath: CURRENT_VERSION_DIR, readOnly: true });
+      volumes.push({ name: 'current', emptyDir: { sizeLimit: '1Mi' } });
+    }
+    if (pinnedTf) {
+      mounts.push({ name: 'model-config', mountPath: TF_CONFIG_DIR, readOnly: true });
+      volumes.push({ name: 'model-config', configMap: { name: `${this.name}-model-config` } });
+    }
+    const containerPorts = [{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }];
+    if (props.metrics) containerPorts.push({ name: 'metrics', containerPort: props.metrics.port, protocol: 'TCP' });
+    const container = {
+      name: 'server',
+      image: runtime.image,
+      command: runtime.command,
+      args: runtime.args,
+      env: [...Object.entries(runtime.env).map(([name, value]) => ({ name, value })), { name: 'HOME', value: '/tmp' }],
+      ports: containerPorts,
+      // Fails until a version is loaded: no traffic before the first approved model.
+      readinessProbe: { httpGet: { path: runtime.readinessPath, port: runtime.probePort }, periodSeconds: 5, failureThreshold: 3 },
+      // Only "is the process alive": a missing model must not restart the server in a loop.
+      livenessProbe: {
+        ...(runtime.livenessPath ? { httpGet: { path: runtime.livenessPath, port: runtime.probePort } } : { tcpSocket: { port: runtime.probePort } }),
+        initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6,
+      },
+      resources: { requests, limits },
+      securityContext: containerSecurityContext(security),
+      volumeMounts: mounts,
+    };
+    const initContainers = runtime.loadsAtStart ? [{
+      name: 'wait-for-version',
+      image: utilityImage,
+      imagePullPolicy: 'IfNotPresent',
+      command: waitForVersionCommand(modelPath, props.version),
+      resources: { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } },
+      securityContext: containerSecurityContext(security),
+      volumeMounts: [
+        { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
+        { name: 'current', mountPath: CURRENT_VERSION_DIR },
+      ],
+    }] : undefined;
+    const podAnnotations = props.metrics ? {
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': String(props.metrics.port), 'prometheus.io/path': props.metrics.path ?? '/metrics',
+    } : undefined;
+
+    new ApiObject(this, 'Deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: this.name, labels, annotations: { [EXTERNAL_REFS_ANNOTATION]: `persistentvolumeclaim/${props.registry.claimName}` } },
+      spec: {
+        replicas: props.autoscaling ? undefined : replicas.min,
+        selector: { matchLabels: selector },
+        // A new pod must be ready before an old one goes: never below the desired ready replicas.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: { labels: { ...labels, [MODEL_LABEL]: props.model }, annotations: podAnnotations },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: podSecurityContext(security),
+            initContainers,
+            containers: [container],
+            volumes,
+          },
+        },
+      },
+    });
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: this.name, labels },
+      spec: {
+        type: props.serviceType ?? 'ClusterIP',
+        selector,
+        ports: containerPorts.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: 'TCP' })),
+      },
+    });
+    if (props.autoscaling) {
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: this.name, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+          minReplicas: replicas.min,
+          maxReplicas: replicas.max,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.autoscaling.cpuUtilization ?? DEFAULT_CPU_UTILIZATION } } }],
+        },
+      });
+    }
+    new ApiObject(this, 'DisruptionBudget', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: this.name, labels },
+      spec: {
+        selector: { matchLabels: selector },
+        ...(props.minAvailable !== undefined ? { minAvailable: props.minAvailable } : { maxUnavailable: 1 }),
+        // Pods that are not ready (no version yet) serve nothing: a drain may evict them.
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+    new ApiObject(this, 'NetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: this.name, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: containerPorts.map((p) => ({ protocol: 'TCP', port: p.containerPort })) }],
+      },
+    });
+  }
+
+  /** The replica bounds, checked against each other and the disruption budget. */
+  private checkReplicas(props: ModelServerProps, fail: (message: string) => never): { min: number; max: number } {
+    if (props.autoscaling && props.replicas !== undefined) {
+      fail('replicas and autoscaling are both set; the autoscaler chooses the replica count: remove replicas');
+    }
+    let min: number;
+    let max: number;
+    if (props.autoscaling) {
+      const { minReplicas, maxReplicas, cpuUtilization } = props.autoscaling;
+      if (!isWholeNumberIn(minReplicas, 1, 10_000)) fail(`'autoscaling.minReplicas' must be a whole number from 1 to 10000, got ${shown(minReplicas)}`);
+      if (!isWholeNumberIn(maxReplicas, 1, 10_000)) fail(`'autoscaling.maxReplicas' must be a whole number from 1 to 10000, got ${shown(maxReplicas)}`);
+      if (maxReplicas < minReplicas) {
+        fail(`'autoscaling.maxReplicas' (${maxReplicas}) is below 'autoscaling.minReplicas' (${minReplicas}); swap them`);
+      }
+      if (cpuUtilization !== undefined && !isWholeNumberIn(cpuUtilization, 1, 1000)) {
+        fail(`'autoscaling.cpuUtilization' must be a whole percentage of the cpu request from 1 to 1000, got ${shown(cpuUtilization)}`);
+      }
+      [min, max] = [minReplicas, maxReplicas];
+    } else {
+      const replicas = props.replicas ?? DEFAULT_REPLICAS;
+      if (!isWholeNumberIn(replicas, 1, 10_000)) fail(`'replicas' must be a whole number from 1 to 10000, got ${shown(replicas)}`);
+      [min, max] = [replicas, replicas];
+    }
+    if (props.minAvailable !== undefined) {
+      if (!isWholeNumberIn(props.minAvailable, 0, 10_000)) fail(`'minAvailable' must be a whole number from 0 to 10000, got ${shown(props.minAvailable)}`);
+      if (min < props.minAvailable) {
+        const what = props.autoscaling ? '\'autoscaling.minReplicas\'' : '\'replicas\'';
+        fail(`${what} (${min}) is below the disruption budget's minAvailable (${props.minAvailable}): no pod could ever be evicted `
+          + `and node drains would hang; raise ${what} or lower minAvailable`);
+      }
+    }
+    return { min, max };
+  }
+}
+
+/** The fields of `value` that are set, so undefined does not override a default. */
+function definedFields<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
