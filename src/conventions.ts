@@ -16,8 +16,15 @@ export const COORDINATOR_ROLE = 'coordinator';
 export const DEPENDS_ON_ANNOTATION = 'mlops.cdk8s.io/depends-on';
 /** Written by the coordinator on a step it will never start, with the reason. */
 export const SKIPPED_ANNOTATION = 'mlops.cdk8s.io/skipped';
-/** Written by the coordinator on its own Job: the steps it saw complete (its ledger). */
-export const LEDGER_ANNOTATION = 'mlops.cdk8s.io/completed';
+/**
+ * Written by the coordinator on its own Job: its ledger, the final state of every plan
+ * position, encoded as docs/coordinator-contract.md ("The ledger") says.
+ */
+export const LEDGER_ANNOTATION = 'mlops.cdk8s.io/ledger';
+/** Beside the ledger: reasons a Job does not keep itself, `{"<position>": "<reason>"}`. */
+export const LEDGER_NOTES_ANNOTATION = 'mlops.cdk8s.io/ledger-notes';
+/** Beside the ledger: values waiting consumers still need, `{"<position>": {<name>: <value>}}`. */
+export const LEDGER_VALUES_ANNOTATION = 'mlops.cdk8s.io/ledger-values';
 /** Written by the coordinator into an exit handler's pod template before release: `succeeded`, `failed` or `rejected`. */
 export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
 /** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */

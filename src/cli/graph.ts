@@ -3,6 +3,7 @@
  * Mermaid, DOT and a self-contained HTML report. The YAML is only read, never run; a file
  * that cannot be read, or a pipeline that cannot be drawn, fails alone with its name.
  */
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PipelineDiagram } from '../model/diagram';
@@ -50,23 +51,9 @@ interface Args {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { paths: [], out: 'graphs', formats: [], help: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    if (arg.startsWith('--') && arg.includes('=')) {
-      inline = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  walkArgs(argv, (arg, value) => {
     switch (arg) {
       case '-h':
       case '--help': args.help = true; break;
@@ -83,7 +70,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         args.paths.push(arg);
     }
-  }
+  });
   if (args.formats.length === 0) args.formats = ['mermaid', 'dot', 'html'];
   if (args.out === '-' && args.formats.length !== 1) throw new UsageError('--out - prints one format: give exactly one --format');
   return args;
@@ -93,18 +80,8 @@ function parseArgs(argv: readonly string[]): Args {
 export async function main(argv: readonly string[], cli: GraphCliOptions = {}): Promise<number> {
   const out = cli.out ?? ((t: string) => void process.stdout.write(t));
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops graph: ${e.message}\n\n${GRAPH_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(GRAPH_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('graph', GRAPH_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.paths.length === 0) {
     err(`cdk8s-mlops graph: give at least one file or folder, or - for standard input\n\n${GRAPH_USAGE}`);
     return 2;

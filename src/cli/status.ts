@@ -3,6 +3,7 @@
  * read from the cluster with the user's kubectl; the exit code says how the run ended, so a
  * CI job can wait on it.
  */
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import { dnsLabelProblem } from '../model/names';
 import { kubectlCommand, readJobs, ReadJobsError } from '../status/read-jobs';
 import { renderStatus } from '../status/render-status';
@@ -58,23 +59,9 @@ interface Args {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { watch: false, intervalMs: 5000, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    if (arg.startsWith('--') && arg.includes('=')) {
-      inline = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  walkArgs(argv, (arg, value) => {
     switch (arg) {
       case '-h':
       case '--help': args.help = true; break;
@@ -94,7 +81,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (args.pipeline !== undefined) throw new UsageError(`give one pipeline, not "${args.pipeline}" and "${arg}"`);
         args.pipeline = checkedName('pipeline', arg);
     }
-  }
+  });
   return args;
 }
 
@@ -111,18 +98,8 @@ export async function main(argv: readonly string[], cli: StatusCliOptions = {}):
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
   const now = cli.now ?? (() => new Date());
   const sleep = cli.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops status: ${e.message}\n\n${STATUS_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(STATUS_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('status', STATUS_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.pipeline === undefined) {
     err(`cdk8s-mlops status: give the pipeline's name\n\n${STATUS_USAGE}`);
     return 2;

@@ -2,6 +2,7 @@
  * `cdk8s-mlops verify <file-or-folder>...`: loads YAML, runs every offline check, prints the
  * plan of each pipeline and every problem, and exits non-zero on any error.
  */
+import { parseCommandLine, UsageError, walkArgs } from './args';
 import {
   ExternalRefs, formatLoadError, hasErrors, PipelinePlan, Problem, readManifests, renderPlans,
   schemaTimings, Severity, verifyObjects,
@@ -82,23 +83,9 @@ interface Args {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { paths: [], external: {}, strict: false, plan: true, json: false, timings: false, simulate: true, requireDryRun: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    if (arg.startsWith('--') && arg.includes('=')) {
-      inline = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  walkArgs(argv, (arg, value) => {
     switch (arg) {
       case '-h':
       case '--help': args.help = true; break;
@@ -130,7 +117,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         args.paths.push(arg);
     }
-  }
+  });
   return args;
 }
 
@@ -142,18 +129,8 @@ function formatProblem(p: Problem): string {
 export async function main(argv: readonly string[], cli: VerifyCliOptions = {}): Promise<number> {
   const out = cli.out ?? ((t: string) => void process.stdout.write(t));
   const err = cli.err ?? ((t: string) => void process.stderr.write(t));
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cdk8s-mlops verify: ${e.message}\n\n${VERIFY_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    out(VERIFY_USAGE);
-    return 0;
-  }
+  const args = parseCommandLine('verify', VERIFY_USAGE, parseArgs, argv, { out, err });
+  if (typeof args === 'number') return args;
   if (args.paths.length === 0) {
     err(`cdk8s-mlops verify: give at least one file or folder\n\n${VERIFY_USAGE}`);
     return 2;

@@ -5,10 +5,12 @@
  * Pure: it takes the parsed output of one `kubectl get jobs -o json` and a clock.
  */
 import {
-  COORDINATOR_ROLE, DEPENDS_ON_ANNOTATION, LEDGER_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
+  COORDINATOR_ROLE, DEPENDS_ON_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
 } from '../conventions';
 import { criticalPath, topologicalOrder } from '../verify/graph';
 import { parseDependsOn } from '../verify/pipeline';
+import { parsePlan } from '../verify/simulator/load';
+import { readLedger } from '../verify/simulator/ledger';
 import { asArray, asRecord, asString, byString, stringMap } from '../verify/types';
 
 /** Written by a gate's pod on its own Job: `approved` or `rejected: <reason>` (docs/coordinator-contract.md). */
@@ -67,11 +69,17 @@ interface Job {
   condition(type: 'Complete' | 'Failed'): { reason: string; message: string; at?: Date } | undefined;
 }
 
-/** The run of `pipeline` from a parsed Job list (a `List` or any object with `items`). */
-export function runStatus(list: unknown, pipeline: string, now: Date): RunStatus {
+/**
+ * The run of `pipeline` from a parsed Job list (a `List` or any object with `items`). The
+ * coordinator's ledger records steps by their position in the plan, so it is read only when
+ * `plan` (the coordinator ConfigMap's `plan` key) is given; without it a step whose Job its
+ * TTL deleted shows as missing.
+ */
+export function runStatus(list: unknown, pipeline: string, now: Date, plan?: string): RunStatus {
   const jobs = asArray(asRecord(list)?.items).map(readJob).filter((j): j is Job => j !== undefined && j.labels[PIPELINE_LABEL] === pipeline);
   const coordinator = newest(jobs.filter((j) => j.labels[ROLE_LABEL] === COORDINATOR_ROLE));
-  const ledger = new Set(parseDependsOn(coordinator?.annotations[LEDGER_ANNOTATION]));
+  const recorded = plan === undefined ? undefined : readLedger(coordinator?.annotations, parsePlan(plan));
+  const ledger = new Set(recorded?.complete ?? []);
   // After a changed re-apply an old and a new Job of one step can both exist: the newest is the run's.
   const byStep = new Map<string, Job>();
   for (const job of jobs) {

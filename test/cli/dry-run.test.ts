@@ -63,7 +63,7 @@ describe('cdk8s-mlops verify runs each pipeline\'s coordinator as a dry run, wit
     const dir = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
     const yaml = readFileSync(join(dist, 'churn.k8s.yaml'), 'utf8');
     // Break the decision: the release patch now re-suspends instead.
-    const broken = yaml.replace('{spec: {suspend: false}}', '{spec: {suspend: true}}');
+    const broken = yaml.replace('{spec: ({suspend: false}', '{spec: ({suspend: true}');
     expect(broken).not.toBe(yaml);
     writeFileSync(join(dir, 'churn.k8s.yaml'), broken);
     const { code, out } = await withEnv({ MLOPS_KUBECTL: kubectl }, () => runCli(dir, '--no-plan'));

@@ -1,15 +1,8 @@
 import { Testing } from 'cdk8s';
 import { ContainerStep, Dataset, Pipeline, TriggerRule } from '../../src';
-import { synthError } from '../support/synth';
+import { expectSynthFailure as expectFailure, VALIDATION } from '../support/synth';
 
 const image = 'busybox:1.36';
-const VALIDATION = 'Validation failed with the following errors:\n  ';
-
-function expectFailure(build: Parameters<typeof synthError>[0], message: string) {
-  const result = synthError(build);
-  expect(result.message).toBe(message);
-  expect(result.written).toEqual([]);
-}
 
 describe('control flow that cannot run fails synthesis with a precise error and writes nothing', () => {
   test('a step that waits for an exit handler', () => {

@@ -2,17 +2,9 @@ import { Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ContainerStep, Dataset, Gpu, Pipeline, PlainBackend, Workspace } from '../../src';
-import { synthError } from '../support/synth';
+import { expectSynthFailure as expectFailure, VALIDATION } from '../support/synth';
 
 const image = 'busybox:1.36';
-const VALIDATION = 'Validation failed with the following errors:\n  ';
-
-/** Asserts synthesis fails with exactly `message` and leaves the output dir empty. */
-function expectFailure(build: Parameters<typeof synthError>[0], message: string) {
-  const result = synthError(build);
-  expect(result.message).toBe(message);
-  expect(result.written).toEqual([]);
-}
 
 describe('bad input fails synthesis with a precise error and writes nothing', () => {
   test('fails on a dependency cycle, naming it', () => {

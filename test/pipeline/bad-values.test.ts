@@ -3,10 +3,9 @@ import { ConfigMap, Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ContainerStep, Dataset, Gpu, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
 import { verifyObjects } from '../../src/verify';
-import { expectSynthFailure, synth } from '../support/synth';
+import { expectSynthFailure, synth, VALIDATION } from '../support/synth';
 
 const image = 'busybox:1.36';
-const VALIDATION = 'Validation failed with the following errors:\n  ';
 const SUBDOMAIN = 'use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit';
 const KEY = 'use 1 to 253 letters, digits, \'-\', \'_\' or \'.\' (not \'.\' or \'..\'), as the key appears in the data';
 

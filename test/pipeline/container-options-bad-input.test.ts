@@ -1,16 +1,9 @@
 import { Size } from 'cdk8s';
 import { Secret } from 'cdk8s-plus-27';
 import { ContainerStep, ImagePullPolicy, Pipeline, StepVolume } from '../../src';
-import { synthError } from '../support/synth';
+import { expectSynthFailure as expectFailure, VALIDATION } from '../support/synth';
 
 const image = 'busybox:1.36';
-const VALIDATION = 'Validation failed with the following errors:\n  ';
-
-function expectFailure(build: Parameters<typeof synthError>[0], message: string) {
-  const result = synthError(build);
-  expect(result.message).toBe(message);
-  expect(result.written).toEqual([]);
-}
 
 describe('bad container options fail synthesis with a precise error and write nothing', () => {
   test('two volumes at one path, whatever their kinds', () => {

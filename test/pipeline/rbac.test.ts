@@ -55,7 +55,7 @@ describe('coordinator RBAC', () => {
     // The Job outlives the run deadline so the script can stop and mark steps itself.
     expect(coordinatorJob.spec.activeDeadlineSeconds).toBeGreaterThan(6 * 3600);
     expect(coordinatorJob.spec.podFailurePolicy.rules[0]).toEqual(
-      { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3, 5] }, onPodConditions: [] });
+      { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3, 4, 5] }, onPodConditions: [] });
   });
 
   test('Role and binding are versioned with the coordinator, so a changed pipeline adds grants instead of replacing them', () => {

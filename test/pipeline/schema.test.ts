@@ -78,7 +78,7 @@ describe('strict Kubernetes 1.27 schema', () => {
     }
     const coordinator = jobs.find((o) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator')!;
     expect(coordinator.spec.podFailurePolicy.rules[0]).toEqual(
-      { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3, 5] }, onPodConditions: [] });
+      { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [3, 4, 5] }, onPodConditions: [] });
     const unwaived = structuredClone(coordinator);
     delete unwaived.spec.podFailurePolicy.rules[0].onPodConditions;
     expect(() => new Job(unwaived as any).validate()).toThrow(/onPodConditions/);

@@ -18,7 +18,7 @@ describe('the harness catches a coordinator that does not keep the contract', ()
   });
 
   test('a decision program that releases nothing is stopped as stalled, naming the ready step', async () => {
-    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('elif $s.state == "waiting" and .free > 0', 'elif false'));
+    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('elif $slots <= 0 then $s', 'elif true then $s'));
     const r = await simulate(objects);
     expect(r.ok).toBe(false);
     expect(r.errors).toEqual(['the coordinator stalled: step a is ready (every upstream complete) but was never released, still after 5 polls']);
@@ -26,7 +26,7 @@ describe('the harness catches a coordinator that does not keep the contract', ()
   });
 
   test('a decision program that ignores upstream state is caught starting steps too early', async () => {
-    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('all($s.up[]; $acc.by[.].state == "complete")', 'true'));
+    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('elif all($ups[]; .state == "complete")', 'elif true'));
     const r = await simulate(objects);
     expect(r.ok).toBe(false);
     expect(r.errors).toContain('step b started at t=0s before its upstream a completed (at t=10s)');

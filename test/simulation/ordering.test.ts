@@ -18,7 +18,7 @@ describe('the coordinator orders steps by their upstream Jobs', () => {
     expect(r.maxConcurrent).toBe(2);
     expect(r.exitCode).toBe(0);
     expect(r.coordinator.outcome).toBe('Complete');
-    expect(r.ledger).toBe('a,b,c,d');
+    expect(r.ledger?.complete).toEqual(['a', 'b', 'c', 'd']);
     expect(r.coordinator.stdout).toContain('released d (upstream: b, c)');
   });
 

@@ -97,11 +97,12 @@ describe('the state of a run, from one Job list', () => {
   });
 
   test('a step deleted by TTL counts as complete when the ledger has it; otherwise it is missing', () => {
-    const jobs = list(
-      coordinatorJob({ ledger: ['ingest'] }),
-      stepJob('train', { after: ['ingest', 'stats'] }),
-    );
-    const run = runStatus(jobs, 'churn', time(10));
+    // The ledger records plan positions (docs/coordinator-contract.md): "I" is position 0 complete.
+    const coordinator = coordinatorJob();
+    coordinator.metadata.annotations = { 'mlops.cdk8s.io/ledger': 'I' };
+    const jobs = list(coordinator, stepJob('train', { after: ['ingest', 'stats'] }));
+    const plan = 'ingest\tchurn-ingest-00000001\t-\nstats\tchurn-stats-00000002\t-\ntrain\tchurn-train-00000003\tingest,stats\n';
+    const run = runStatus(jobs, 'churn', time(10), plan);
     expect(run.steps.map((s) => [s.step, s.state])).toEqual([['ingest', 'complete'], ['stats', 'missing'], ['train', 'waiting']]);
     expect(run.steps[2].waitingOn).toEqual([{ step: 'stats', state: 'missing' }]);
   });

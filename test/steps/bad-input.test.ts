@@ -1,13 +1,11 @@
 import { Baseline, ContainerStep, DataSource, Dataset, Evaluate, FeatureEngineering, Features, Ingest, Model, ObjectStoreCredentials, Pipeline, Threshold, ThresholdComparison, Train } from '../../src';
-import { synthError } from '../support/synth';
+import { expectSynthFailure } from '../support/synth';
 
 const image = 'ghcr.io/acme/churn:1.0.0';
 
 /** Asserts building fails with exactly `message` and nothing is written. */
 function expectFailure(build: (p: Pipeline) => void, message: string) {
-  const result = synthError((app) => build(new Pipeline(app, 'p', { defaults: { image } })));
-  expect(result.message).toBe(message);
-  expect(result.written).toEqual([]);
+  expectSynthFailure((app) => build(new Pipeline(app, 'p', { defaults: { image } })), message);
 }
 
 function upstream(p: Pipeline) {

@@ -60,6 +60,9 @@ export function envOf(container: K8sObject): Record<string, any> {
   return Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 }
 
+/** How cdk8s starts the message of validation errors, before the first `[path] problem`. */
+export const VALIDATION = 'Validation failed with the following errors:\n  ';
+
 /** Asserts synthesis fails with exactly `message` and leaves the output dir empty. */
 export function expectSynthFailure(build: (app: App) => void, message: string): void {
   const result = synthError(build);

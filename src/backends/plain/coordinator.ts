@@ -12,6 +12,8 @@ import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } fr
 
 /** Exit code of the script when the run ended with a failed or skipped step. */
 export const EXIT_PIPELINE_FAILED = 3;
+/** Exit code of the script when no step failed but a gate rejected its model. */
+export const EXIT_PIPELINE_REJECTED = 4;
 
 /** Exit code of the script after repeated Forbidden or NotFound answers: retrying cannot help. */
 export const EXIT_PERMANENT_API_ERROR = 5;
@@ -182,12 +184,12 @@ export class Coordinator extends Construct {
       ttlSecondsAfterFinished: this.pipeline.ttlAfterFinished?.toSeconds(),
       podFailurePolicy: {
         rules: [
-          // The run itself failed, or the API keeps refusing the coordinator (a deleted Role):
+          // The run itself failed or was rejected, or the API keeps refusing the coordinator (a deleted Role):
           // retrying cannot help. The 1.27 OpenAPI marks
           // onPodConditions required, so schema validators (kubeconform...) refuse a rule
           // without it; the apiserver counts len(onPodConditions) (pkg/apis/batch/validation),
           // so an empty list next to onExitCodes satisfies both.
-          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED, EXIT_PERMANENT_API_ERROR] }, onPodConditions: [] },
+          { action: 'FailJob', onExitCodes: { containerName: 'coordinator', operator: 'In', values: [EXIT_PIPELINE_FAILED, EXIT_PIPELINE_REJECTED, EXIT_PERMANENT_API_ERROR] }, onPodConditions: [] },
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },

@@ -47,6 +47,7 @@ export interface JobHistory {
   reason?: string;
   deletedAt?: number;
   instances: number;
+  podAnnotations?: Record<string, string>;
 }
 
 export interface ClusterHooks {
@@ -394,6 +395,7 @@ export class Cluster {
     const pod: Pod = { name: indexed ? `${name}-${index}-${suffix}` : `${name}-${suffix}`, index, createdAt: this.now, phase: 'Pending' };
     job.pods.push(pod);
     this.hist(name).pods.push(pod);
+    this.hist(name).podAnnotations ??= clone(job.obj.spec.template?.metadata?.annotations ?? {});
     if (this.opts.podStartSeconds === 0) this.startPod(job, pod);
   }
 
@@ -420,7 +422,14 @@ export class Cluster {
     pod.end = 'exit';
     pod.disrupted = disrupted;
     this.log(job.obj.metadata.name, `pod ${pod.name} exited ${exitCode}${disrupted ? ' (killed)' : ''}`);
-    if (exitCode === 0) return;
+    if (exitCode === 0) {
+      // The pod's last act before it exits: writing its annotations on its own Job (a patch
+      // through the API in a real cluster, as the gate's and the reporter's pods do).
+      const behaviour = this.opts.behaviour(job.obj);
+      const notes = behaviour === 'external' ? undefined : behaviour.annotations;
+      if (notes) job.obj.metadata.annotations = { ...job.obj.metadata.annotations, ...notes };
+      return;
+    }
     // A failed pod counts towards backoffLimit unless the podFailurePolicy says Ignore; FailJob fails the Job.
     const action = failurePolicy(job, pod, exitCode);
     if (action.action === 'FailJob') job.failJob = { reason: 'PodFailurePolicy', message: action.message };
@@ -674,9 +683,16 @@ function validateUpdate(before: ManifestObject, after: ManifestObject): void {
   if (after.spec?.suspend !== undefined && typeof after.spec.suspend !== 'boolean') {
     throw badRequest(`json: cannot unmarshal ${typeof after.spec.suspend} into Go struct field JobSpec.spec.suspend of type bool`);
   }
+  // A suspended Job that never started may have its pod template's labels and annotations
+  // changed (pkg/apis/batch/validation/validation.go validatePodTemplateUpdate with
+  // AllowMutableSchedulingDirectives, which pkg/registry/batch/job/strategy.go sets for a
+  // suspended Job whose status.startTime is nil): the coordinator passes values that way.
+  const mutableTemplate = before.spec?.suspend === true && !before.status?.startTime;
+  const comparable = (spec: any) => (mutableTemplate && spec?.template ? { ...spec, template: { ...spec.template, metadata: { ...spec.template.metadata, labels: undefined, annotations: undefined } } } : spec);
+  const [b, a] = [comparable(before.spec), comparable(after.spec)];
   const keys = new Set([...Object.keys(before.spec ?? {}), ...Object.keys(after.spec ?? {})]);
   for (const k of keys) {
-    if (IMMUTABLE_SPEC.has(k) && !jsonEqual(before.spec?.[k], after.spec?.[k])) {
+    if (IMMUTABLE_SPEC.has(k) && !jsonEqual(b?.[k], a?.[k])) {
       throw invalid('Job', 'batch', name, `spec.${k}`, `Invalid value: ${JSON.stringify(after.spec?.[k])}: field is immutable`);
     }
   }

@@ -5,6 +5,10 @@ export interface PlanEntry {
   readonly step: string;
   readonly job: string;
   readonly upstream: readonly string[];
+  /** Column 4, the trigger rule (docs/coordinator-contract.md); `all-succeeded` when absent. */
+  readonly rule: string;
+  /** Column 5, `job` or `gate`. */
+  readonly kind: string;
 }
 
 /** A file the coordinator's container sees, from a mounted ConfigMap. */
@@ -117,9 +121,9 @@ export function parsePlan(text: string): PlanEntry[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((line, i) => {
-      const [step, job, up] = line.split('\t');
+      const [step, job, up, rule, kind] = line.split('\t');
       if (!step || !job || up === undefined) throw new SimulatorSetupError(`plan line ${i + 1} is not "<step>\\t<job>\\t<upstream>": ${JSON.stringify(line)}`);
-      return { step, job, upstream: up === '-' ? [] : up.split(',') };
+      return { step, job, upstream: up === '-' ? [] : up.split(','), rule: rule && rule !== '-' ? rule : 'all-succeeded', kind: kind && kind !== '-' ? kind : 'job' };
     });
 }
 

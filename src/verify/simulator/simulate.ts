@@ -569,7 +569,7 @@ class Simulation {
     const deadline = Number(proc.env.MLOPS_RUN_DEADLINE_SECONDS ?? 0);
     const cap = Number(proc.env.MLOPS_MAX_PARALLEL ?? 0);
     const late = deadline > 0 && cluster.now - parseTime(me.obj.metadata.creationTimestamp) >= deadline;
-    const state = new Map<string, 'complete' | 'failed' | 'skipped' | 'open'>();
+    const state = new Map<string, 'complete' | 'failed' | 'skipped' | 'rejected' | 'open'>();
     const live = (job: string) => cluster.job(c.namespace, job);
     let running = 0;
     for (const s of c.plan) {
@@ -579,11 +579,18 @@ class Simulation {
     for (const s of c.plan) {
       const h = cluster.history.get(s.job);
       const j = live(s.job);
-      if (h?.completedAt !== undefined) state.set(s.step, 'complete');
+      const verdict = j?.obj.metadata.annotations?.['mlops.cdk8s.io/verdict'];
+      if (h?.completedAt !== undefined) state.set(s.step, s.kind === 'gate' && verdict?.startsWith('rejected') ? 'rejected' : 'complete');
       else if (h?.failedAt !== undefined) state.set(s.step, 'failed');
       else if (j?.obj.metadata.annotations?.[SKIPPED_ANNOTATION]) state.set(s.step, 'skipped');
       else {
-        const bad = s.upstream.find((u) => state.get(u) === 'failed' || state.get(u) === 'skipped');
+        const bad = s.upstream.find((u) => state.get(u) === 'failed' || state.get(u) === 'skipped' || state.get(u) === 'rejected');
+        // Only `all-succeeded` is judged here; the other trigger rules are the script's to decide.
+        if (s.rule !== 'all-succeeded') {
+          state.set(s.step, 'open');
+          if (late && j) return `the run deadline passed but step ${s.step} is neither finished nor marked skipped`;
+          continue;
+        }
         if (!j) {
           state.set(s.step, bad ? 'skipped' : 'open');
           continue;

@@ -1,5 +1,6 @@
-import { LEDGER_ANNOTATION as LEDGER, SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
+import { SKIPPED_ANNOTATION as SKIPPED } from '../../conventions';
 import { Cluster, Pod } from './cluster';
+import { readLedger } from './ledger';
 import type { KubectlClient } from './kubectl-client';
 import { CoordinatorSpec, PlanEntry } from './load';
 import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
@@ -65,9 +66,11 @@ export function buildResult(input: ResultInput): SimulationResult {
       pods,
       deletedAt: rel(h?.deletedAt),
       instances: h?.instances ?? 0,
+      podAnnotations: h?.podAnnotations,
     };
   }
 
+  const rules = new Map(input.coordinators.flatMap((k) => k.spec.plan.map((p) => [p.job, p.rule] as const)));
   const steps: Record<string, StepTimeline> = c ? stepsOf(c) : {};
   for (const s of Object.values(steps)) if (s.skipped !== undefined) skipped[s.step] = s.skipped;
   const otherSteps = others.map(stepsOf);
@@ -82,7 +85,9 @@ export function buildResult(input: ResultInput): SimulationResult {
       checked.add(s.job);
       for (const pod of s.pods) {
         if (pod.startedAt === undefined) continue;
-        for (const u of s.upstream) {
+        // Only `all-succeeded` waits for every upstream to complete; the other trigger rules
+        // of docs/coordinator-contract.md start after failures too.
+        for (const u of rules.get(s.job) === 'all-succeeded' ? s.upstream : []) {
           const done = plan[u]?.outcome === 'complete' ? plan[u].finishedAt : undefined;
           if (done === undefined || done > pod.startedAt) {
             errors.push(`step ${s.step}${where(s)} started at t=${pod.startedAt}s before its upstream ${u} completed${done === undefined ? ' (it never did)' : ` (at t=${done}s)`}`);
@@ -107,7 +112,7 @@ export function buildResult(input: ResultInput): SimulationResult {
     const what = call.denied ? 'the API refused' : 'no API server answered';
     errors.push(`${what} ${who} call \`kubectl ${call.argv.join(' ')}\` at t=${call.at}s${again(n)}: ${call.stderr.trim()}`);
   }
-  const crashes = group(input.runs.filter((r) => !r.killed && r.exitCode !== undefined && r.exitCode !== 0 && r.exitCode !== 3), (r) => `${r.job}\n${r.exitCode}\n${tail(r.stderr, 4)}`);
+  const crashes = group(input.runs.filter((r) => !r.killed && r.exitCode !== undefined && r.exitCode !== 0 && r.exitCode !== 3 && r.exitCode !== 4), (r) => `${r.job}\n${r.exitCode}\n${tail(r.stderr, 4)}`);
   for (const [r, n] of crashes) {
     const of = r.job === first ? '' : ` (${r.job})`;
     errors.push(`coordinator run #${r.run}${of} exited with code ${r.exitCode} at t=${r.endedAt}s${again(n)}; its stderr ends: ${tail(r.stderr, 4) || '(empty)'}`);
@@ -123,11 +128,14 @@ export function buildResult(input: ResultInput): SimulationResult {
     const outcome = !me ? (k ? 'deleted' : 'not started') : !finalCondition ? 'running' : finalCondition.type === 'Complete' ? 'Complete' : `Failed: ${finalCondition.reason}`;
     const last = [...mine].reverse().find((r) => !r.killed);
     const exitCode = last?.exitCode;
-    if (k && me && finalCondition?.type === 'Failed' && !(finalCondition.reason === 'PodFailurePolicy' && exitCode === 3)) {
+    if (k && me && finalCondition?.type === 'Failed' && !(finalCondition.reason === 'PodFailurePolicy' && (exitCode === 3 || exitCode === 4))) {
       errors.push(`${k === c ? 'the coordinator Job' : `the coordinator Job ${name}`} failed (${finalCondition.reason}) after ${mine.length} run(s)`);
     }
     if (k && exitCode === 0) {
-      const open = Object.values(plan).filter((s) => s.outcome !== 'complete');
+      // A skip that is a result (a false condition, a failure handler with nothing to handle)
+      // leaves a run successful; one caused by a failure, a rejection or the deadline does not.
+      const result = (s: StepTimeline) => s.outcome === 'skipped' && !/^(upstream step '|gate rejected: |run deadline of )/.test(s.skipped ?? '');
+      const open = Object.values(plan).filter((s) => s.outcome !== 'complete' && !result(s));
       if (open.length > 0) errors.push(`${who} exited 0 but ${open.map((s) => `${s.step} is ${s.outcome}`).join(', ')}`);
     }
     if (k && exitCode === 3) {
@@ -148,7 +156,7 @@ export function buildResult(input: ResultInput): SimulationResult {
       runs: mine,
       stdout: mine.map((r) => r.stdout).join(''),
       stderr: mine.map((r) => r.stderr).join(''),
-      ledger: me ? me.obj.metadata.annotations?.[LEDGER] : undefined,
+      ledger: me && k ? readLedger(me.obj.metadata.annotations, k.plan) : undefined,
       steps: plan,
     };
   };

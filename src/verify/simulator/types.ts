@@ -1,3 +1,4 @@
+import type { LedgerView } from './ledger';
 import type { ApiRequest } from './api-server';
 import type { KubectlClient } from './kubectl-client';
 
@@ -21,6 +22,12 @@ export interface StepBehaviour {
   readonly durations?: readonly number[];
   /** Exit code of each pod. @default [0] */
   readonly exitCodes?: readonly number[];
+  /**
+   * Annotations the step's pod writes on its own Job before it exits 0: a stand-in for the
+   * gate's pod (`mlops.cdk8s.io/verdict`) and the values reporter (`mlops.cdk8s.io/values`),
+   * which run in the step's pod in a real cluster.
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Per completion index of an Indexed Job, overriding the lists above. */
   readonly indexes?: Readonly<Record<number, StepBehaviour>>;
 }
@@ -170,6 +177,8 @@ export interface StepTimeline {
   readonly pods: PodRecord[];
   /** When the Job was deleted (TTL or a fault). */
   deletedAt?: number;
+  /** The pod template's annotations when its first pod was created (values, run status). */
+  podAnnotations?: Record<string, string>;
   /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
   instances: number;
 }
@@ -248,8 +257,8 @@ export interface CoordinatorOutcome {
   readonly runs: CoordinatorRun[];
   readonly stdout: string;
   readonly stderr: string;
-  /** The ledger annotation on its Job at the end. */
-  readonly ledger?: string;
+  /** Its ledger at the end, decoded. */
+  readonly ledger?: LedgerView;
   /** Its plan's steps, by step id; the same timelines as `SimulationResult.jobs`. */
   readonly steps: Record<string, StepTimeline>;
 }
@@ -278,8 +287,8 @@ export interface SimulationResult {
   readonly coordinators: CoordinatorOutcome[];
   /** `mlops.cdk8s.io/skipped` annotations by step. */
   readonly skipped: Record<string, string>;
-  /** The ledger annotation on the (first) coordinator's Job at the end. */
-  readonly ledger?: string;
+  /** The (first) coordinator's ledger at the end, decoded. */
+  readonly ledger?: LedgerView;
   /** The first coordinator: the one of the objects passed to `simulate`. */
   readonly coordinator: {
     readonly job: string;
