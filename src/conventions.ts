@@ -29,6 +29,11 @@ export const LEDGER_VALUES_ANNOTATION = 'mlops.cdk8s.io/ledger-values';
 export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
 /** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */
 export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
+/**
+ * Written by the coordinator into the pod template of a node whose trigger rule is not
+ * `all-succeeded`, before release: compact JSON `{step: final state}` of its upstream steps.
+ */
+export const UPSTREAM_STATES_ANNOTATION = 'mlops.cdk8s.io/upstream-states';
 /** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
 export const PLAN_KEY = 'plan';
 
