@@ -214,6 +214,8 @@ export interface StepTimeline {
   podAnnotations?: Record<string, string>;
   /** The Job's annotations at the end (a verdict, values...), without kubectl's last-applied one; undefined once the Job is gone. */
   annotations?: Record<string, string>;
+  /** The first container's literal env vars when its first pod was created (a fan-out's `MLOPS_ITEM`). */
+  podEnv?: Record<string, string>;
   /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
   instances: number;
 }
@@ -340,6 +342,8 @@ export interface SimulationResult {
   readonly makespan: number;
   /** Most steps with a running pod at one time. */
   readonly maxConcurrent: number;
+  /** Most members of each group (plan columns 8 and 9: a fan-out, a sweep) with a running pod at one time. */
+  readonly maxConcurrentByGroup: Record<string, number>;
   /** Simulated seconds when the simulation stopped. */
   readonly endedAt: number;
   /** The real kubectl the coordinator called (undefined when none was found). */
