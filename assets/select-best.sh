@@ -53,8 +53,9 @@ fi
 winner="$(jq -r '.winner.trial // empty' <<<"$board")"
 [[ -n "$winner" ]] || fail "no trial completed; nothing to select"
 
-# The outputs may hold a previous attempt's files: replace them.
-rm -rf "${model_out:?}/"* "${board_out:?}/"*
+# The outputs may hold a previous attempt's files: start them afresh.
+rm -rf "${model_out:?}" "${board_out:?}"
+mkdir -p "$model_out" "$board_out"
 cp -R "$models/$winner/." "$model_out/"
 printf '%s\n' "$board" > "$board_out/leaderboard.json"
 cp "$metrics/$winner/metrics.json" "$board_out/metrics.json"
