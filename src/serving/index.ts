@@ -5,3 +5,4 @@ export * from './runtime';
 export * from './split';
 export type { MlserverOptions } from './mlserver';
 export type { TritonOptions } from './triton';
+export * from './topology-diagram';

@@ -46,7 +46,9 @@ export const MLSERVER_SETTINGS_DIR = '/etc/mlserver';
  * The model has no `version` in its settings: it is always "the" model, and the link it
  * reads (`MODEL_PATH`) decides which registry version that is.
  */
-export function mlserverContainer(options: MlserverOptions, poll: Duration, model: string, modelPath: string, version: number | undefined): RuntimeContainer {
+export function mlserverContainer(
+  options: MlserverOptions, poll: Duration, model: string, modelPath: string, version: number | undefined, metricsPort: number | undefined,
+): RuntimeContainer {
   const image = options.image ?? DEFAULT_MLSERVER_IMAGE;
   const settings = { name: model, implementation: options.implementation, parameters: { uri: CURRENT_VERSION_LINK } };
   return {
@@ -55,7 +57,7 @@ export function mlserverContainer(options: MlserverOptions, poll: Duration, mode
     env: {
       MLSERVER_HTTP_PORT: String(MLSERVER_HTTP_PORT),
       MLSERVER_GRPC_PORT: String(MLSERVER_GRPC_PORT),
-      MLSERVER_METRICS_PORT: String(MLSERVER_METRICS_PORT),
+      MLSERVER_METRICS_PORT: String(metricsPort ?? MLSERVER_METRICS_PORT),
       // Both default to folders of the working directory, which a read-only root file system refuses.
       MLSERVER_METRICS_DIR: '/tmp/mlserver-metrics',
       MLSERVER_ENVIRONMENTS_DIR: '/tmp/mlserver-envs',
@@ -71,6 +73,17 @@ export function mlserverContainer(options: MlserverOptions, poll: Duration, mode
       command: ['python', '-c', MLSERVER_RELOAD_SCRIPT, model, modelPath, CURRENT_VERSION_LINK, String(MLSERVER_HTTP_PORT), String(poll.toSeconds())],
     } : undefined,
   };
+}
+
+/** A Python class path: what MLServer imports as `implementation`. */
+const PYTHON_CLASS_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+
+/** Why the MLServer options cannot work, or undefined. */
+export function mlserverOptionsProblem(options: MlserverOptions): string | undefined {
+  if (typeof options.implementation !== 'string' || !PYTHON_CLASS_PATH.test(options.implementation)) {
+    return `mlserver 'implementation' must be the Python class of the model's runtime, such as 'mlserver_sklearn.SKLearnModel', got ${JSON.stringify(options.implementation)}`;
+  }
+  return undefined;
 }
 
 /**

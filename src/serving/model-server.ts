@@ -9,37 +9,12 @@ import { renderHttpRoute } from './http-route';
 import type { ModelServerProps } from './model-server-props';
 import { RegistryAccess } from './registry';
 import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
-import { replicasForShare, splitReplicas, TrackReplicas } from './split';
+import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
 
 /** On a server's objects and pods: the server's name. Its Service and budget select by it. */
 export const SERVER_LABEL = 'mlops.cdk8s.io/server';
 /** On a server's pods: the model it serves. */
 export const MODEL_LABEL = 'mlops.cdk8s.io/model';
-/** On a split server's Service: which version gets which share, and how. */
-export const SPLIT_ANNOTATION = 'mlops.cdk8s.io/split';
-
-/** One Deployment of a server. */
-interface Track {
-  readonly track: string;
-  readonly deployment: string;
-  readonly version: number | undefined;
-  readonly replicas: TrackReplicas;
-  /** Its share of traffic in percent. */
-  readonly share: number;
-}
-
-/**
- * The split as the Service's annotation states it, e.g. `stable=12 90% (9 pods), canary=13
- * 10% (1 pod); this Service splits per pod, not per request`.
- */
-function splitSummary(tracks: readonly Track[], autoscaled: boolean, routed: boolean): string {
-  const pods = (r: TrackReplicas) => (autoscaled ? `${r.min}-${r.max} pods` : `${r.min} pod${r.min === 1 ? '' : 's'}`);
-  const shares = tracks.map((t) => `${t.track}=${t.version ?? 'latest'} ${t.share}% (${pods(t.replicas)})`).join(', ');
-  const how = routed ? 'the HTTPRoute weighs requests exactly; this Service, for callers inside the cluster, splits per pod'
-    : 'this Service splits per pod, not per request';
-  return `${shares}; ${how}${autoscaled ? ', and the ratio drifts as the autoscalers scale each version on its own' : ''}`;
-}
-
 const DEFAULT_SECURITY: Required<StepSecurity> = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
 const DEFAULT_REPLICAS = 2;
 const DEFAULT_CPU_UTILIZATION = 70;
@@ -95,7 +70,7 @@ export class ModelServer extends Construct {
       fail(`'version' must be a whole, non-negative number (a version folder of the registry), got ${shown(props.version)}`);
     }
     const modelPath = props.registry.modelPath(props.model);
-    const runtime = props.runtime.containerFor(props.model, modelPath, props.version);
+    const runtime = props.runtime.containerFor(props.model, modelPath, props.version, props.metrics?.port);
     const imageProblem = imageReferenceProblem(runtime.image);
     if (imageProblem) fail(imageProblem);
     this.port = runtime.port;
@@ -158,7 +133,8 @@ export class ModelServer extends Construct {
       'prometheus.io/scrape': 'true', 'prometheus.io/port': String(props.metrics.port), 'prometheus.io/path': props.metrics.path ?? '/metrics',
     } : undefined;
 
-    const tracks = this.tracks(props, replicas);
+    const { tracks, warning } = serverTracks(this.name, props, replicas);
+    if (warning) this.warnings.push(warning);
     for (const [i, track] of tracks.entries()) {
       renderServerDeployment(this, i === 0 ? 'Deployment' : `${track.track}-Deployment`, {
         name: track.deployment,
@@ -166,7 +142,7 @@ export class ModelServer extends Construct {
         modelPath,
         version: track.version,
         registry: props.registry,
-        runtime: props.runtime.containerFor(props.model, modelPath, track.version),
+        runtime: props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port),
         labels,
         track: props.split ? track.track : undefined,
         replicas: props.autoscaling ? undefined : track.replicas.min,
@@ -242,31 +218,6 @@ export class ModelServer extends Construct {
         ingress: [{ ports: containerPorts.map((p) => ({ protocol: 'TCP', port: p.containerPort })) }],
       },
     });
-  }
-
-  /**
-   * The Deployments to render: one, or a split's two with the replica bounds divided by its
-   * share. Warns when the pods cannot make the share (too few replicas for the ratio).
-   */
-  private tracks(props: ModelServerProps, replicas: TrackReplicas): Track[] {
-    if (!props.split) return [{ track: 'stable', deployment: this.name, version: props.version, replicas, share: 100 }];
-    const split = props.split;
-    const [first, second] = split.tracks;
-    const [firstReplicas, secondReplicas] = splitReplicas(replicas, split.share);
-    const tracks: Track[] = [
-      { track: first.track, deployment: this.name + first.suffix, version: first.version ?? props.version, replicas: firstReplicas, share: 100 - split.share },
-      { track: second.track, deployment: this.name + second.suffix, version: second.version, replicas: secondReplicas, share: split.share },
-    ];
-    if (!props.trafficSplit?.gateway) {
-      const actual = Math.round((100 * secondReplicas.min) / (firstReplicas.min + secondReplicas.min));
-      if (Math.abs(actual - split.share) > 5) {
-        const what = props.autoscaling ? 'autoscaling.minReplicas' : 'replicas';
-        this.warnings.push(`a ${split.share}% ${second.track} share is ${secondReplicas.min} of ${firstReplicas.min + secondReplicas.min} pods `
-          + `(${actual}%) as a replica ratio: set ${what} to a multiple of ${replicasForShare(split.share)} for ${split.share}%, `
-          + 'or use trafficSplit: TrafficSplit.httpRoute({ gateway }) for exact weights');
-      }
-    }
-    return tracks;
   }
 
   /** The replica bounds, checked against each other and the disruption budget. */

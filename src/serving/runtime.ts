@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { mlserverContainer, MlserverOptions } from './mlserver';
+import { mlserverContainer, MlserverOptions, mlserverOptionsProblem } from './mlserver';
 import { tritonContainer, TritonOptions } from './triton';
 import { CURRENT_VERSION_LINK } from './wait-for-version';
 
@@ -167,11 +167,12 @@ export class ServingRuntime {
    * serving the highest integer version folder (the default `version_policy`, latest 1).
    * No sidecar and no load call. A pinned `version` (the rollback) shows Triton that version
    * only, loaded once at start (`--model-control-mode=none`). Readiness is
-   * `GET /v2/models/<model>/ready`. See triton.ts for the sources.
+   * `GET /v2/models/<model>/ready`. The server's `metrics` port becomes Triton's
+   * `--metrics-port`; without it Triton serves no metrics. See triton.ts for the sources.
    */
   public static triton(options: TritonOptions = {}): ServingRuntime {
     const poll = options.pollInterval ?? Duration.seconds(30);
-    return new ServingRuntime('triton', poll, (model, modelPath, version) => tritonContainer(options, poll, model, modelPath, version));
+    return new ServingRuntime('triton', poll, (model, modelPath, version, metricsPort) => tritonContainer(options, poll, model, modelPath, version, metricsPort));
   }
 
   /**
@@ -181,11 +182,13 @@ export class ServingRuntime {
    * promoted version and calls MLServer's repository API,
    * `POST /v2/repository/models/<model>/load`, which loads the new version before it
    * unloads the old one. A pinned `version` has no reloader. Readiness is
-   * `GET /v2/models/<model>/ready`. See mlserver.ts for the sources.
+   * `GET /v2/models/<model>/ready`. The server's `metrics` port becomes
+   * `MLSERVER_METRICS_PORT` (default 8082). See mlserver.ts for the sources.
    */
   public static mlserver(options: MlserverOptions): ServingRuntime {
     const poll = options.pollInterval ?? Duration.seconds(30);
-    return new ServingRuntime('mlserver', poll, (model, modelPath, version) => mlserverContainer(options, poll, model, modelPath, version));
+    return new ServingRuntime('mlserver', poll, (model, modelPath, version, metricsPort) => mlserverContainer(options, poll, model, modelPath, version, metricsPort),
+      mlserverOptionsProblem(options));
   }
 
   private constructor(
@@ -193,18 +196,25 @@ export class ServingRuntime {
     public readonly kind: 'tensorflowServing' | 'triton' | 'mlserver' | 'image',
     /** How often the runtime looks for new versions; undefined when it does not. */
     public readonly pollInterval: Duration | undefined,
-    private readonly build: (model: string, modelPath: string, version: number | undefined) => RuntimeContainer,
+    private readonly build: (model: string, modelPath: string, version: number | undefined, metricsPort: number | undefined) => RuntimeContainer,
+    /** What is wrong with the preset's own options, found when it was made. */
+    private readonly optionsProblem?: string,
   ) {}
 
-  /** The container settings for `model`, served from `modelPath`, pinned to `version` if given. */
-  public containerFor(model: string, modelPath: string, version?: number): RuntimeContainer {
-    return this.build(model, modelPath, version);
+  /**
+   * The container settings for `model`, served from `modelPath`, pinned to `version` if
+   * given; servers with their own metrics endpoint serve it on `metricsPort` if given.
+   */
+  public containerFor(model: string, modelPath: string, version?: number, metricsPort?: number): RuntimeContainer {
+    return this.build(model, modelPath, version, metricsPort);
   }
 
   /** Why the runtime's settings cannot work, or undefined. */
   public problem(): string | undefined {
+    if (this.optionsProblem) return this.optionsProblem;
     if (this.pollInterval) {
-      const seconds = this.pollInterval.toSeconds();
+      // toSeconds() throws on a fraction; a fraction is what the message must name.
+      const seconds = this.pollInterval.toMilliseconds() / 1000;
       if (!Number.isInteger(seconds) || seconds < 1) {
         return `'pollInterval' must be a whole number of seconds of at least 1 (0 would stop ${RUNTIME_NAMES[this.kind]} from ever seeing a new version), got ${seconds}`;
       }

@@ -38,11 +38,15 @@ export const TRITON_REPOSITORY = `${CURRENT_VERSION_DIR}/repository`;
  * - docs/user_guide/model_management.md: `--model-control-mode=poll` with
  *   `--repository-poll-secs` loads added versions and unloads removed ones; when a new
  *   version fails to load, the version already loaded keeps serving. NONE loads once.
+ * - docs/user_guide/metrics.md: Prometheus metrics on `--metrics-port` (8002) at `/metrics`
+ *   unless `--allow-metrics=false`.
  * - docs/protocol/extension_model_repository.md / the KServe v2 protocol:
  *   `GET /v2/models/<model>/ready` answers 200 only while a version is ready;
  *   `GET /v2/health/live` while the process is alive.
  */
-export function tritonContainer(options: TritonOptions, poll: Duration, model: string, modelPath: string, version: number | undefined): RuntimeContainer {
+export function tritonContainer(
+  options: TritonOptions, poll: Duration, model: string, modelPath: string, version: number | undefined, metricsPort: number | undefined,
+): RuntimeContainer {
   return {
     image: options.image ?? DEFAULT_TRITON_IMAGE,
     command: ['tritonserver'],
@@ -56,6 +60,8 @@ export function tritonContainer(options: TritonOptions, poll: Duration, model: s
       '--exit-on-error=false',
       `--http-port=${TRITON_HTTP_PORT}`,
       `--grpc-port=${TRITON_GRPC_PORT}`,
+      // Metrics on the port the server's `metrics` names (Prometheus scrapes it), else none.
+      ...(metricsPort === undefined ? ['--allow-metrics=false'] : [`--metrics-port=${metricsPort}`]),
     ],
     env: {},
     port: TRITON_HTTP_PORT,
