@@ -105,7 +105,7 @@ describe('ModelServer', () => {
     expect(server.resources).toEqual({ requests: { cpu: '2', memory: '4Gi', 'nvidia.com/gpu': '1' }, limits: { cpu: '2', memory: '4Gi', 'nvidia.com/gpu': '1' } });
     const [wait] = pod.initContainers;
     expect(wait.image).toBe('registry.k8s.io/kubectl:v1.28.15');
-    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '', '/run/mlops/model']);
+    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '', '/run/mlops/model', 'wait']);
     expect(wait.securityContext.capabilities).toEqual({ drop: ['ALL'] });
     expect(findOne(objects, 'NetworkPolicy').spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9090 }] }]);
     expect(findOne(objects, 'Service').spec.type).toBe('LoadBalancer');
@@ -117,9 +117,9 @@ describe('ModelServer', () => {
     for (const v of ['7', '12', '99', '.tmp-100', 'latest']) mkdirSync(join(model, v), { recursive: true });
     for (const v of ['7', '12', '.tmp-100', 'latest']) writeFileSync(join(model, v, 'READY'), '');
     const run = (pinned: string, link: string) => execFileSync('bash', ['-c', WAIT_FOR_VERSION_SCRIPT, 'wait', model, pinned, link], { encoding: 'utf8', timeout: 30_000 });
-    expect(run('', join(dir, 'a'))).toBe(`serving version 12 of ${model}\n`);
+    expect(run('', join(dir, 'a'))).toBe(`using version 12 of ${model}\n`);
     expect(readlinkSync(join(dir, 'a'))).toBe(join(model, '12'));
-    expect(run('7', join(dir, 'b'))).toBe(`serving version 7 of ${model}\n`);
+    expect(run('7', join(dir, 'b'))).toBe(`using version 7 of ${model}\n`);
     expect(readlinkSync(join(dir, 'b'))).toBe(join(model, '7'));
     // 99 has no READY file: still being written. The script waits (here: until killed).
     expect(() => execFileSync('bash', ['-c', WAIT_FOR_VERSION_SCRIPT, 'wait', model, '99', join(dir, 'c')], { encoding: 'utf8', timeout: 2_000 })).toThrow();
@@ -143,7 +143,7 @@ describe('ModelServer', () => {
 
   test('a rollback of any image waits for and links the named version', () => {
     const wait = findOne(serve({ runtime: custom, version: 12 }), 'Deployment').spec.template.spec.initContainers[0];
-    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '12', '/run/mlops/model']);
+    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '12', '/run/mlops/model', 'wait']);
   });
 
   test('next to a pipeline, the server references no Job and not the workspace: TTL deletion of every Job leaves it intact', () => {
