@@ -40,7 +40,7 @@ while :; do
   if [ -n "$found" ]; then
     ln -sfn "$base/$found" "$link"
     echo "$found" > "\${link%/*}/version"
-    echo "using version $found of $base"
+    echo "serving version $found of $base"
     exit 0
   fi
   why="no ready version \${pinned:-of any number} under $base\${incomplete:+ (without ${READY_FILE}, still being written:$incomplete)}"

@@ -157,7 +157,7 @@ describe('the version script, as synthesized, in bash against a sandbox registry
     const r = run();
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`using version 12 of ${models}\n`);
+    expect(r.stdout).toBe(`serving version 12 of ${models}\n`);
     expect(readlinkSync(r.link)).toBe(join(models, '12'));
     expect(readFileSync(join(r.link, '..', 'version'), 'utf8')).toBe('12\n');
   });
@@ -178,7 +178,7 @@ describe('the version script, as synthesized, in bash against a sandbox registry
 
   test('a pinned version is used even when a newer one is ready; a pinned one not ready fails', () => {
     const { models, run } = registryWith({ 7: true, 12: true, 13: false });
-    expect(run('7').stdout).toBe(`using version 7 of ${models}\n`);
+    expect(run('7').stdout).toBe(`serving version 7 of ${models}\n`);
     const r = run('13');
     expect(r.status).toBe(3);
     expect(r.stderr).toBe(`no ready version 13 under ${models} (without READY, still being written: 13): nothing to load; publish an approved version, or pin one that is ready\n`);

@@ -117,9 +117,9 @@ describe('ModelServer', () => {
     for (const v of ['7', '12', '99', '.tmp-100', 'latest']) mkdirSync(join(model, v), { recursive: true });
     for (const v of ['7', '12', '.tmp-100', 'latest']) writeFileSync(join(model, v, 'READY'), '');
     const run = (pinned: string, link: string) => execFileSync('bash', ['-c', WAIT_FOR_VERSION_SCRIPT, 'wait', model, pinned, link], { encoding: 'utf8', timeout: 30_000 });
-    expect(run('', join(dir, 'a'))).toBe(`using version 12 of ${model}\n`);
+    expect(run('', join(dir, 'a'))).toBe(`serving version 12 of ${model}\n`);
     expect(readlinkSync(join(dir, 'a'))).toBe(join(model, '12'));
-    expect(run('7', join(dir, 'b'))).toBe(`using version 7 of ${model}\n`);
+    expect(run('7', join(dir, 'b'))).toBe(`serving version 7 of ${model}\n`);
     expect(readlinkSync(join(dir, 'b'))).toBe(join(model, '7'));
     // 99 has no READY file: still being written. The script waits (here: until killed).
     expect(() => execFileSync('bash', ['-c', WAIT_FOR_VERSION_SCRIPT, 'wait', model, '99', join(dir, 'c')], { encoding: 'utf8', timeout: 2_000 })).toThrow();
