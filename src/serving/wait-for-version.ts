@@ -53,9 +53,9 @@ while :; do
 done
 `;
 
-/** The script's arguments, $1 to $4. */
+/** The script's arguments, $1 to $4 ($4 left out when it is the default, `wait`). */
 export function waitForVersionArgs(modelPath: string, version: number | undefined, missing: MissingVersion): string[] {
-  return [modelPath, version === undefined ? '' : String(version), CURRENT_VERSION_LINK, missing];
+  return [modelPath, version === undefined ? '' : String(version), CURRENT_VERSION_LINK, ...(missing === 'wait' ? [] : [missing])];
 }
 
 /** The init container's command for a server: the script inline (`$0` names it in messages), waiting for a version. */

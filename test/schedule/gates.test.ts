@@ -74,22 +74,27 @@ describe('a gate in a scheduled pipeline', () => {
   });
 });
 
-describe('a scheduled run with a gate in the simulated cluster, with the real kubectl', () => {
-  const steps = { features: { durations: [30] }, train: { durations: [60] }, evaluate: { durations: [30] } };
+describe('a scheduled run with a gate in the simulated cluster: gate.sh and the prelude run for real, with the real kubectl', () => {
+  // The evaluation is the user's container, modelled: it leaves metrics.json where the gate reads it.
+  const evaluated = (auc: number) => ({
+    features: { durations: [30] }, train: { durations: [60] },
+    evaluate: { durations: [30], files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc }) } },
+  });
+  const gateCalls = (r: SimulationResult) => r.containers.filter((k) => k.step === 'evaluate-gate')
+    .map((k) => k.kubectl.flatMap((c) => c.requests).filter((q) => q.verb !== 'discovery').map((q) => `${q.verb} ${q.name} ${q.code}`));
 
-  test('the prelude creates the run\'s grant with its Jobs; the history limit deletes it with the run', async () => {
+  test('an approving gate writes its verdict through its run\'s grant and the run succeeds; the history limit deletes the grant with the run', async () => {
     const objects = gated().map((o) => (o.kind === 'CronJob' ? { ...o, spec: { ...o.spec, successfulJobsHistoryLimit: 0 } } : o));
-    const r = await simulate(objects, {
-      startTime: EPOCH, namespace: 'ml', runs: { until: 600 },
-      steps: { ...steps, 'evaluate-gate': { durations: [5], annotations: { 'mlops.cdk8s.io/verdict': 'approved' } } },
-    });
+    const r = await simulate(objects, { startTime: EPOCH, namespace: 'ml', runs: { until: 600 }, steps: evaluated(0.86) });
     expect(r.errors).toEqual([]);
     const [first, second] = r.coordinators;
     expect(first.stdout).toContain(`starting run ${run(0)} of pipeline churn in namespace ml: 5 Jobs and the Role its gates report with\ncreated the run's Jobs\n`);
     expect(whats(r)).toEqual(expect.arrayContaining([`Role churn-reporter-${hash8(run(0))} created`, `RoleBinding churn-reporter-${hash8(run(0))} created`]));
-    // Both runs succeed: the stand-in gate approves.
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
     expect(second.outcome).toBe('Complete');
+    expect(second.steps.deploy.outcome).toBe('complete');
+    // Each run's gate pod, as the reporter ServiceAccount: a GET and a PATCH of its own run's gate Job.
+    expect(gateCalls(r)).toEqual([0, 10].map((m) => [`get churn-evaluate-gate-${hash8(run(m))} 200`, `patch churn-evaluate-gate-${hash8(run(m))} 200`]));
     // The sync that starts the second run deletes the first, finished one (limit 0) and its grant with it.
     expect(whats(r)).toEqual(expect.arrayContaining([
       `Role churn-reporter-${hash8(run(0))} deleted (garbage collected with its owner ${run(0)})`,
@@ -97,10 +102,37 @@ describe('a scheduled run with a gate in the simulated cluster, with the real ku
     ]));
   });
 
+  test('a rejecting gate skips what needs the approved model and the run ends rejected: exit 4, not retried', async () => {
+    const r = await simulate(gated(), { startTime: EPOCH, namespace: 'ml', runs: { until: 0 }, steps: evaluated(0.74) });
+    expect(r.errors).toEqual([]);
+    const [coordinator] = r.coordinators;
+    expect(coordinator.exitCode).toBe(4);
+    expect(coordinator.outcome).toBe('Failed: PodFailurePolicy');
+    expect(coordinator.runs).toHaveLength(1);
+    expect(coordinator.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('rejected: auc 0.74 < 0.8 (no baseline yet: absolute thresholds only)');
+    expect(coordinator.steps.deploy.skipped).toBe('gate rejected: auc 0.74 < 0.8 (no baseline yet: absolute thresholds only)');
+    expect(coordinator.steps.deploy.pods).toEqual([]);
+    expect(gateCalls(r)).toEqual([[`get churn-evaluate-gate-${hash8(run(0))} 200`, `patch churn-evaluate-gate-${hash8(run(0))} 200`]]);
+  });
+
+  test('without the run\'s grant the gate cannot write its verdict (what this fixes): its GET is forbidden and the run fails', async () => {
+    const objects = gated().map((o) => {
+      if (o.kind !== 'ConfigMap' || o.data?.jobs === undefined) return o;
+      const { grants: _, ...jobs } = JSON.parse(o.data.jobs);
+      return { ...o, data: { ...o.data, jobs: JSON.stringify(jobs) } };
+    });
+    const r = await simulate(objects, { startTime: EPOCH, namespace: 'ml', runs: { until: 0 }, steps: evaluated(0.86) });
+    const [coordinator] = r.coordinators;
+    expect(coordinator.exitCode).toBe(3);
+    expect(gateCalls(r)[0]).toEqual([`get churn-evaluate-gate-${hash8(run(0))} 403`]);
+    expect(r.containers[0].stderr).toContain(`cannot get resource "jobs" in API group "batch" in the namespace "ml"`);
+    expect(coordinator.steps.deploy.skipped).toMatch(/^upstream step 'evaluate-gate' failed/);
+  });
+
   test('a coordinator that could not patch Jobs itself may not grant it: the API server refuses the Role and the run stops with exit 5', async () => {
     // Privilege escalation prevention (pkg/registry/rbac/validation/rule.go, ConfirmNoEscalation).
     const objects = gated().map((o) => (o.kind === 'Role' ? { ...o, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'get', 'create'] }, o.rules[1]] } : o));
-    const r = await simulate(objects, { startTime: EPOCH, namespace: 'ml', runs: { until: 0 }, steps });
+    const r = await simulate(objects, { startTime: EPOCH, namespace: 'ml', runs: { until: 0 }, steps: evaluated(0.86) });
     const [coordinator] = r.coordinators;
     expect(coordinator.exitCode).toBe(5);
     expect(coordinator.stderr).toContain(`Error from server (Forbidden): error when creating "/tmp/run/jobs.json": roles.rbac.authorization.k8s.io "churn-reporter-${hash8(run(0))}" is forbidden: `

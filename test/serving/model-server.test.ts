@@ -105,7 +105,7 @@ describe('ModelServer', () => {
     expect(server.resources).toEqual({ requests: { cpu: '2', memory: '4Gi', 'nvidia.com/gpu': '1' }, limits: { cpu: '2', memory: '4Gi', 'nvidia.com/gpu': '1' } });
     const [wait] = pod.initContainers;
     expect(wait.image).toBe('registry.k8s.io/kubectl:v1.28.15');
-    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '', '/run/mlops/model', 'wait']);
+    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '', '/run/mlops/model']);
     expect(wait.securityContext.capabilities).toEqual({ drop: ['ALL'] });
     expect(findOne(objects, 'NetworkPolicy').spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9090 }] }]);
     expect(findOne(objects, 'Service').spec.type).toBe('LoadBalancer');
@@ -143,7 +143,7 @@ describe('ModelServer', () => {
 
   test('a rollback of any image waits for and links the named version', () => {
     const wait = findOne(serve({ runtime: custom, version: 12 }), 'Deployment').spec.template.spec.initContainers[0];
-    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '12', '/run/mlops/model', 'wait']);
+    expect(wait.command.slice(3)).toEqual(['wait-for-version', '/models/churn', '12', '/run/mlops/model']);
   });
 
   test('next to a pipeline, the server references no Job and not the workspace: TTL deletion of every Job leaves it intact', () => {
