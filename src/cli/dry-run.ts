@@ -11,7 +11,8 @@
  */
 import { spawnSync } from 'child_process';
 import { dryRunRefusals } from './dry-run-safety';
-import type { ManifestObject, SimulateOptions } from '../verify/simulator';
+import { dnsLabelProblem } from '../model/names';
+import type { ManifestObject, SimulateOptions, StepBehaviour } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
@@ -45,14 +46,44 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
   const poll = num('MLOPS_POLL_SECONDS') || 10;
   const depth = Math.max(1, plan.criticalPath.length);
   const runCap = deadline > 0 ? Math.floor((deadline / 2 / depth) - poll) : STEP_SECONDS;
-  const steps: Record<string, { durations: number[] }> = {};
+  const steps: Record<string, StepBehaviour> = {};
   for (const s of plan.steps) {
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
     steps[s.step] = { durations: [seconds] };
   }
+  for (const [step, files] of Object.entries(sweepTrialFiles(own))) {
+    if (steps[step]) steps[step] = { ...steps[step], files: { ...steps[step].files, ...files } };
+  }
   return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
+}
+
+/**
+ * What a sweep's trials write in a dry run, so that its selection (a library container,
+ * run for real) finds a result: the objective's metric as 0 in `metrics.json` and a model
+ * file. Read from the selection Job's `MLOPS_SELECT_TRIALS` and `MLOPS_SELECT_METRIC`; the
+ * YAML is untrusted, so only step names are taken from it, and the metric only as JSON text.
+ */
+function sweepTrialFiles(own: readonly ManifestObject[]): Record<string, Record<string, string>> {
+  const files: Record<string, Record<string, string>> = {};
+  for (const job of own.filter((o) => o.kind === 'Job')) {
+    const env: any[] = job.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    const value = (name: string) => env.find((e) => e?.name === name)?.value;
+    const metric = value('MLOPS_SELECT_METRIC');
+    let trials: unknown;
+    try {
+      trials = JSON.parse(value('MLOPS_SELECT_TRIALS'));
+    } catch {
+      continue;
+    }
+    if (typeof metric !== 'string' || !Array.isArray(trials)) continue;
+    for (const t of trials) {
+      if (typeof t?.step !== 'string' || dnsLabelProblem(t.step)) continue;
+      files[t.step] = { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ [metric]: 0 }), '$MLOPS_OUTPUT_MODEL/dry-run': '' };
+    }
+  }
+  return files;
 }
 
 export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) => {

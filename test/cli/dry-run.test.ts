@@ -56,7 +56,7 @@ describe('cdk8s-mlops verify runs each pipeline\'s coordinator as a dry run, wit
     expect(out).toContain(`dry runs use kubectl ${kubectl} (from MLOPS_KUBECTL): Client Version: v1.28.3\n`);
     expect(out).toContain('dry run of churn: all 5 steps completed in 240s simulated (60s per step, critical path 4 steps); at most 2 at once; 1 list call per poll');
     // Twelve GPU trials, at most 3 at once (their group's cap), run in four waves: split + 4 waves + select + export.
-    expect(out).toContain('dry run of sweep: all 15 steps completed in 420s simulated (60s per step, critical path 4 steps); at most 3 at once; 1 list call per poll');
+    expect(out).toContain('dry run of sweep: all 15 steps completed in 425s simulated (60s per step, critical path 4 steps); at most 3 at once; 1 list call per poll');
   });
 
   test('a coordinator script edited into releasing nothing fails verification, without being run', async () => {
