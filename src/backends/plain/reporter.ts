@@ -4,6 +4,7 @@ import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type * as k8s from './k8s-types';
 import { lazilyNamedObject } from './lazy-named';
+import { RUN_HASH_PLACEHOLDER } from './scheduled-run';
 
 /** Where kubectl's in-cluster config looks for the token, CA and namespace. */
 export const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -16,7 +17,10 @@ const TOKEN_SECONDS = 3600;
  * (`mlops.cdk8s.io/verdict`), a step reporting small values (`mlops.cdk8s.io/values`).
  *
  * One ServiceAccount per pipeline whose Role grants exactly `get` and `patch` on the
- * reporting Jobs, by name (`kubectl patch` GETs the object first). The pod mounts no token
+ * reporting Jobs, by name (`kubectl patch` GETs the object first). A run's Jobs are named
+ * when the run starts, so RBAC cannot name them in advance: in a pipeline with a schedule or
+ * run on demand, the reporter may get and patch any Job of its namespace, as the run's
+ * coordinator may. The pod mounts no token
  * (`automountServiceAccountToken: false`); only the container that reports gets one,
  * through a projected volume (`tokenVolume()` + `tokenMount()`), so a user's container in
  * the same pod cannot call the API. Role and binding are versioned like the coordinator's:
@@ -42,7 +46,11 @@ export class Reporter extends Construct {
       kind: 'Role',
       metadata: { labels },
       rules: Lazy.any({
-        produce: (): k8s.PolicyRule[] => [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: this.jobNames() }],
+        produce: (): k8s.PolicyRule[] => {
+          const names = this.jobNames();
+          const perRun = names.some((n) => n.includes(RUN_HASH_PLACEHOLDER));
+          return [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'], resourceNames: perRun ? undefined : names }];
+        },
       }),
     }, name);
     lazilyNamedObject(this, 'RoleBinding', {
