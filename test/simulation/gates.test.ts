@@ -1,8 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration, Testing } from 'cdk8s';
-import { ContainerStep, Evaluate, Features, Model, Pipeline, PlainBackend, Threshold } from '../../src';
+import { Testing } from 'cdk8s';
 import { main } from '../../src/cli/main';
 import { ManifestObject, ObserverView, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
 import { gatedPipeline } from '../steps/fixtures';
@@ -151,31 +150,5 @@ describe('the gate of a typed Evaluate, with gate.sh running for real', () => {
     expect(gate.annotations?.['mlops.cdk8s.io/verdict-detail'])
       .toBe('compared with model-registry:/churn/current/metrics.json; auc 0.85 >= 0.8; logloss 0.31 <= 0.5; auc 0.85 < baseline 0.9 - 0.01');
     expect(r.exitCode).toBe(4);
-  });
-});
-
-describe('the gate of a scheduled pipeline', () => {
-  const EPOCH = 1_800_000_000; // a multiple of 10 minutes: the schedule fires at t=0
-
-  test('each run\'s gate Job, named per run, may write its verdict: the reporter Role cannot name it, so it is not limited by name', async () => {
-    const app = Testing.app();
-    const p = new Pipeline(app, 'nightly', {
-      namespace: 'ml',
-      defaults: { image: 'registry.example.com/ml/step:1.0' },
-      backend: new PlainBackend({ pollInterval: Duration.seconds(30) }),
-      schedule: { cron: '*/10 * * * *' },
-    });
-    const raw = new ContainerStep(p, 'prepare', { outputs: { model: Model, test: Features } });
-    new Evaluate(p, 'evaluate', { model: raw.outputs.model, testData: raw.outputs.test, metrics: ['auc'], thresholds: [Threshold.atLeast('auc', 0.8)] });
-    const synthesized = Testing.synth(p) as ManifestObject[];
-    const role = synthesized.find((o) => o.kind === 'Role' && o.metadata.name.startsWith('nightly-reporter-'))!;
-    expect(role.rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'patch'] }]);
-    const r = await simulate(synthesized, {
-      startTime: EPOCH, namespace: 'ml', runs: { until: 0 }, steps: { evaluate: metrics({ auc: 0.9 }) },
-    });
-    expect(r.errors).toEqual([]);
-    const [run] = r.coordinators;
-    expect(run.outcome).toBe('Complete');
-    expect(run.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('approved');
   });
 });
