@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
-import { ManifestObject, ObserverView, simulate, SimulationOptions } from '../../src/verify/simulator';
+import { ManifestObject, ObserverView, simulate, SimulateOptions } from '../../src/verify/simulator';
 import { dag, synthPipeline } from '../simulation/fixtures';
 import { realKubectl } from '../support/kubectl';
 
@@ -52,7 +52,7 @@ async function status(view: ObserverView, ...argv: string[]): Promise<Seen> {
 }
 
 /** Simulates the a->b->c a->d pipeline with b failing, looking with status at 5 s and after the run. */
-async function observedRun(rbac: ManifestObject[], o: { ttlSeconds?: number; steps?: SimulationOptions['steps'] } = {}) {
+async function observedRun(rbac: ManifestObject[], o: { ttlSeconds?: number; steps?: SimulateOptions['steps'] } = {}) {
   const seen: Record<'mid' | 'end', Seen | undefined> = { mid: undefined, end: undefined };
   const r = await simulate([...synthPipeline({ steps: dag('a->b->c a->d'), ttlSeconds: o.ttlSeconds }), ...rbac], {
     namespace: 'ml',
