@@ -3,7 +3,7 @@ import { Cluster, Pod } from './cluster';
 import { readLedger } from './ledger';
 import type { KubectlClient } from './kubectl-client';
 import { CoordinatorSpec, PlanEntry } from './load';
-import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
+import { CallRecord, ContainerRun, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
 
 export interface ResultInput {
   /** Every coordinator, the first one (the objects passed to `simulate`) first. */
@@ -17,6 +17,8 @@ export interface ResultInput {
   readonly cap: number;
   readonly wallMs: number;
   readonly client?: KubectlClient;
+  readonly containers: ContainerRun[];
+  readonly claims: Record<string, Record<string, string>>;
   readonly coordinatorCondition: (obj: ManifestObject) => Record<string, string> | undefined;
 }
 
@@ -67,6 +69,8 @@ export function buildResult(input: ResultInput): SimulationResult {
       deletedAt: rel(h?.deletedAt),
       instances: h?.instances ?? 0,
       podAnnotations: h?.podAnnotations,
+      annotations: live && Object.fromEntries(Object.entries<string>(live.obj.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration')),
+      podEnv: h?.podEnv,
     };
   }
 
@@ -93,7 +97,8 @@ export function buildResult(input: ResultInput): SimulationResult {
             errors.push(`step ${s.step}${where(s)} started at t=${pod.startedAt}s before its upstream ${u} completed${done === undefined ? ' (it never did)' : ` (at t=${done}s)`}`);
           }
         }
-        if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt) {
+        // A library pod runs in no simulated time: one that started and ended at the completion is the one that completed the Job.
+        if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt && !(pod.endedAt !== undefined && pod.endedAt <= s.finishedAt)) {
           errors.push(`step ${s.step}${where(s)} ran again at t=${pod.startedAt}s after it had completed at t=${s.finishedAt}s`);
         }
       }
@@ -103,6 +108,20 @@ export function buildResult(input: ResultInput): SimulationResult {
   const { max: maxConcurrent, at: maxAt } = concurrency(Object.values(steps));
   if (input.cap > 0 && maxConcurrent > input.cap) {
     errors.push(`${maxConcurrent} steps ran at once at t=${maxAt}s although MLOPS_MAX_PARALLEL is ${input.cap}`);
+  }
+  // Each group's own cap (plan column 9), judged from the pods, independently of the script.
+  const maxConcurrentByGroup: Record<string, number> = {};
+  for (const [group, members] of groupsOf(c?.plan ?? [], (p) => p.cap ?? p.budget)) {
+    const { max, at } = concurrency(members.map((m) => steps[m.step]));
+    maxConcurrentByGroup[group] = max;
+    const cap = members[0].cap?.n;
+    if (cap !== undefined && max > cap) errors.push(`${max} members of group ${group} ran at once at t=${at}s although its cap is ${cap}`);
+  }
+  // Failures within their group's budget (plan column 8) are results: the run may still succeed.
+  const tolerated = new Set<string>();
+  for (const [, members] of groupsOf(c?.plan ?? [], (p) => p.budget)) {
+    const failed = members.filter((m) => steps[m.step]?.outcome === 'failed');
+    if (failed.length <= members[0].budget!.n) for (const m of failed) tolerated.add(m.step);
   }
   // The same refusal or crash repeats every poll or restart: report it once, with a count.
   const first = c?.job.metadata.name;
@@ -135,7 +154,7 @@ export function buildResult(input: ResultInput): SimulationResult {
       // A skip that is a result (a false condition, a failure handler with nothing to handle)
       // leaves a run successful; one caused by a failure, a rejection or the deadline does not.
       const result = (s: StepTimeline) => s.outcome === 'skipped' && !/^(upstream step '|gate rejected: |run deadline of )/.test(s.skipped ?? '');
-      const open = Object.values(plan).filter((s) => s.outcome !== 'complete' && !result(s));
+      const open = Object.values(plan).filter((s) => s.outcome !== 'complete' && !result(s) && !(plan === steps && tolerated.has(s.step)));
       if (open.length > 0) errors.push(`${who} exited 0 but ${open.map((s) => `${s.step} is ${s.outcome}`).join(', ')}`);
     }
     if (k && exitCode === 3) {
@@ -181,10 +200,13 @@ export function buildResult(input: ResultInput): SimulationResult {
     events: cluster?.events ?? [],
     makespan: Math.max(0, ...finishes),
     maxConcurrent,
+    maxConcurrentByGroup,
     endedAt: (cluster?.now ?? epoch) - epoch,
     epoch,
     wallMs: input.wallMs,
     client: input.client,
+    containers: input.containers,
+    claims: input.claims,
     report: () => report(result, input.warnings),
   };
   return result;
@@ -203,6 +225,16 @@ function podRecord(epoch: number) {
 }
 
 /** Most steps with a running pod at one instant; a step ending at t and one starting at t do not overlap. */
+/** Plan entries by the group of `column` (8 or 9), in plan order. */
+function groupsOf(plan: readonly PlanEntry[], column: (p: PlanEntry) => { group: string } | undefined): Map<string, PlanEntry[]> {
+  const groups = new Map<string, PlanEntry[]>();
+  for (const p of plan) {
+    const g = column(p)?.group;
+    if (g !== undefined) groups.set(g, [...(groups.get(g) ?? []), p]);
+  }
+  return groups;
+}
+
 function concurrency(steps: StepTimeline[]): { max: number; at?: number } {
   const edges: Array<[number, number]> = [];
   for (const s of steps) {
@@ -286,6 +318,10 @@ function report(r: SimulationResult, warnings: string[]): string {
   for (const row of rows) out.push(`  ${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`.trimEnd());
   out.push('events:');
   for (const e of r.events) out.push(`  t=${e.at}s ${e.job ?? ''} ${e.what}`);
+  for (const k of r.containers) {
+    out.push(`container ${k.container} of ${k.pod} (t=${k.startedAt}s..${k.endedAt ?? '?'}s, exit ${k.exitCode ?? '-'}${k.killed ? ', killed' : ''}):`);
+    for (const line of `${k.stdout}${k.stderr}`.trimEnd().split('\n')) out.push(`    ${line}`);
+  }
   out.push('coordinator output:');
   for (const run of several ? r.coordinators.flatMap((k) => k.runs) : r.coordinator.runs) {
     out.push(`  run #${run.run}${several ? ` ${run.job}` : ''} (t=${run.startedAt}s..${run.endedAt ?? '?'}s, exit ${run.exitCode ?? '-'}${run.killed ? ', killed' : ''})`);
