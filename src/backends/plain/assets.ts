@@ -1,4 +1,6 @@
-import { asset } from '../../assets';
+import { readdirSync } from 'fs';
+import { dirname } from 'path';
+import { asset, findAsset } from '../../assets';
 
 export { findAsset } from '../../assets';
 
@@ -15,4 +17,10 @@ export function runPreludeScript(): string {
 /** The gate script shipped with the package (`assets/gate.sh`). */
 export function gateScript(): string {
   return asset('gate.sh');
+}
+
+/** Every script the package ships in `assets/` (`*.sh`): the only ones `verify`'s dry run runs. */
+export function shippedScripts(): string[] {
+  const dir = dirname(findAsset('gate.sh'));
+  return readdirSync(dir).filter((f) => f.endsWith('.sh')).sort().map(asset);
 }
