@@ -18,6 +18,11 @@ export function gateScript(): string {
   return asset('gate.sh');
 }
 
+/** The values reporter shipped with the package (`assets/report-values.sh`). */
+export function valuesReporterScript(): string {
+  return asset('report-values.sh');
+}
+
 function asset(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {

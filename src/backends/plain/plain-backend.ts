@@ -7,10 +7,12 @@ import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import { imageReferenceProblem, shortHash } from '../../model/names';
 import type { Step } from '../../model/step';
-import { gateScript } from './assets';
+import type { StepValue } from '../../model/step-value';
+import { gateScript, valuesReporterScript } from './assets';
 import { Coordinator } from './coordinator';
 import { renderGateJobSpec } from './gate-job';
-import { Reporter } from './reporter';
+import { Reporter, reporterAccountName } from './reporter';
+import { valuesReporterProblems } from './values-reporter';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
@@ -52,7 +54,10 @@ export class PlainBackend implements IPipelineBackend {
   private coordinator?: Coordinator;
   private workspace?: ApiObject;
   private readonly stepJobs: ApiObject[] = [];
-  private gates?: { reporter: Reporter; script: ApiObject };
+  private reporterConstruct?: Reporter;
+  private gateScriptMap?: ApiObject;
+  private valuesScriptMap?: ApiObject;
+  private readonly jobOf = new Map<Step, ApiObject>();
   private planCache?: { graph: PipelineGraph; steps: Map<Step, PlannedStep>; order: PlannedStep[] };
 
   public constructor(props: PlainBackendProps = {}) {
@@ -100,12 +105,19 @@ export class PlainBackend implements IPipelineBackend {
     // workspace claim before any pod that mounts it.
     this.coordinator!.job.addDependency(job);
     if (this.workspace) job.addDependency(this.workspace);
-    if (gate) job.addDependency(this.gateSupport().script);
+    if (gate) job.addDependency(this.gateScript());
     this.stepJobs.push(job);
+    this.jobOf.set(step, job);
   }
 
   public addArtifact(): void {
     this.declareWorkspace();
+  }
+
+  public addValue(value: StepValue): void {
+    // Steps of a run have no Job in the YAML: the script must still exist when the run starts.
+    const script = this.valuesScript();
+    this.jobOf.get(value.producer)?.addDependency(script);
   }
 
   public useWorkspace(): void {
@@ -113,7 +125,7 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public validate(graph: PipelineGraph): GraphProblem[] {
-    const problems = checkPlainLimits(this.pipeline!, graph, this.pollInterval);
+    const problems = [...checkPlainLimits(this.pipeline!, graph, this.pollInterval), ...valuesReporterProblems(graph, reporterAccountName(this.pipeline!))];
     const tooBig = this.pipeline!.runs && runTemplatesProblem(this.coordinator!.configMapBytes(), graph.steps.length);
     if (tooBig) problems.push({ construct: this.pipeline!, message: tooBig });
     return problems;
@@ -167,22 +179,27 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   /**
-   * What every gate of the pipeline shares, made with the first gate: the reporter identity
-   * that lets a gate write its verdict, and the ConfigMap holding the gate script.
+   * The identity of pods that write on their own Job, made with the first gate or value:
+   * gates write their verdict, steps that declare values write them.
    */
-  private gateSupport(): { reporter: Reporter; script: ApiObject } {
-    if (this.gates) return this.gates;
-    const pipeline = this.pipeline!;
-    const reporter = new Reporter(pipeline, 'Reporter', () => this.plan().order.filter((p) => p.kind === 'gate').map((p) => p.jobName));
-    const script = new ApiObject(pipeline, 'GateScript', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      // Named by the script's hash: a gate Job (whose hash covers this name) changes with it.
-      metadata: { name: `${pipeline.pipelineName}-gate-${shortHash(gateScript())}`, labels: { 'app.kubernetes.io/component': 'gate' } },
-      data: { 'gate.sh': gateScript() },
-    });
-    this.gates = { reporter, script };
-    return this.gates;
+  private reporter(): Reporter {
+    this.reporterConstruct ??= new Reporter(this.pipeline!, 'Reporter',
+      () => this.plan().order.filter((p) => p.kind === 'gate' || p.reportsValues).map((p) => p.jobName));
+    return this.reporterConstruct;
+  }
+
+  /** The ConfigMap holding the gate script, made with the first gate. */
+  private gateScript(): ApiObject {
+    this.reporter();
+    this.gateScriptMap ??= scriptConfigMap(this.pipeline!, 'GateScript', 'gate', 'gate.sh', gateScript());
+    return this.gateScriptMap;
+  }
+
+  /** The ConfigMap holding the values reporter's script, made with the first value. */
+  private valuesScript(): ApiObject {
+    this.reporter();
+    this.valuesScriptMap ??= scriptConfigMap(this.pipeline!, 'ValuesScript', 'values', 'report-values.sh', valuesReporterScript());
+    return this.valuesScriptMap;
   }
 
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
@@ -197,14 +214,28 @@ export class PlainBackend implements IPipelineBackend {
           stepDirOf,
           workspaceClaim: workspaceClaimName(pipeline),
           image: this.coordinatorImage,
-          scriptConfigMap: this.gateSupport().script.name,
-          reporter: this.gateSupport().reporter,
+          scriptConfigMap: this.gateScript().name,
+          reporter: this.reporter(),
           labels: pipeline.extraLabels,
         }),
+        valuesReporter: () => ({ image: this.coordinatorImage, scriptConfigMap: this.valuesScript().name, reporter: this.reporter() }),
         perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
       });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };
     }
     return this.planCache;
   }
+}
+
+/**
+ * A ConfigMap holding one library script, named by the script's hash: a Job whose hash
+ * covers this name changes with the script.
+ */
+function scriptConfigMap(pipeline: Pipeline, id: string, component: string, key: string, script: string): ApiObject {
+  return new ApiObject(pipeline, id, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${pipeline.pipelineName}-${component}-${shortHash(script)}`, labels: { 'app.kubernetes.io/component': component } },
+    data: { [key]: script },
+  });
 }

@@ -28,7 +28,7 @@ export class Reporter extends Construct {
 
   public constructor(pipeline: Pipeline, id: string, private readonly jobNames: () => string[]) {
     super(pipeline, id);
-    this.serviceAccountName = `${pipeline.pipelineName}-reporter`;
+    this.serviceAccountName = reporterAccountName(pipeline);
     const labels = { 'app.kubernetes.io/component': 'reporter' };
     new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
@@ -72,4 +72,9 @@ export class Reporter extends Construct {
   public tokenMount(): k8s.VolumeMount {
     return { name: 'reporter-token', mountPath: TOKEN_DIR, readOnly: true };
   }
+}
+
+/** The reporter's ServiceAccount name: `<pipeline>-reporter`. */
+export function reporterAccountName(pipeline: Pipeline): string {
+  return `${pipeline.pipelineName}-reporter`;
 }
