@@ -114,7 +114,8 @@ export class ApiServer {
       'users:',
       '- name: service-account',
       '  user:',
-      `    token: ${token}`,
+      // Quoted: a random hex token such as 1234e567... would otherwise be read as a YAML number.
+      `    token: ${JSON.stringify(token)}`,
       'contexts:',
       '- name: in-cluster',
       '  context:',
