@@ -29,7 +29,7 @@ export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
  * the producer, as reading an artifact does. All values of a step together take at most
  * 4096 bytes as JSON: larger results belong in an artifact.
  *
- * The subclasses (`StringValue`, `NumberValue`, `BooleanValue`, `JsonValue`) exist so that
+ * The subclasses (`StringValue`, `NumberValue`, `BooleanValue`, `StructuredValue`) exist so that
  * a step can ask for one type and the compiler rejects another, as with artifacts.
  */
 export abstract class StepValue {
@@ -151,7 +151,7 @@ export class BooleanValue extends StepValue {
  * Small structured data: the file holds one JSON document. A consumer receives it as JSON
  * text; conditions cannot compare it (declare the field a decision needs as its own value).
  */
-export class JsonValue extends StepValue {
+export class StructuredValue extends StepValue {
   public get type(): 'json' {
     return 'json';
   }

@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { BooleanValue, ContainerStep, JsonValue, Model, NumberValue, Pipeline, StringValue, TriggerRule } from '../../src';
+import { BooleanValue, ContainerStep, StructuredValue, Model, NumberValue, Pipeline, StringValue, TriggerRule } from '../../src';
 
 export const image = 'ghcr.io/acme/churn:1.0.0';
 
@@ -12,7 +12,7 @@ export function branchPipeline(app: App) {
   const train = new ContainerStep(p, 'train', {
     command: ['python', '-m', 'train'],
     outputs: { model: Model },
-    values: { accuracy: NumberValue, url: StringValue, promoted: BooleanValue, report: JsonValue },
+    values: { accuracy: NumberValue, url: StringValue, promoted: BooleanValue, report: StructuredValue },
   });
   const deploy = new ContainerStep(p, 'deploy', {
     args: ['--model-url', '$(MLOPS_VALUE_URL)'],

@@ -1,11 +1,11 @@
 import { Testing } from 'cdk8s';
-import { BooleanValue, Condition, ContainerStep, JsonValue, NumberValue, Pipeline, StringValue } from '../../src';
+import { BooleanValue, Condition, ContainerStep, StructuredValue, NumberValue, Pipeline, StringValue } from '../../src';
 
 // These lines are checked by `tsc` in `npm test`: each @ts-expect-error must really be an
 // error, or the type gate fails ("Unused '@ts-expect-error' directive").
 function typedValues() {
   const p = new Pipeline(Testing.app(), 'p', { defaults: { image: 'busybox:1.36' } });
-  const train = new ContainerStep(p, 'train', { values: { accuracy: NumberValue, url: StringValue, promoted: BooleanValue, report: JsonValue } });
+  const train = new ContainerStep(p, 'train', { values: { accuracy: NumberValue, url: StringValue, promoted: BooleanValue, report: StructuredValue } });
   const expectsText = (v: StringValue) => v;
   const expectsNumber = (v: NumberValue) => v;
 
