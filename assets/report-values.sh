@@ -6,15 +6,15 @@
 # (docs/coordinator-contract.md, "Values").
 # A value that is missing, of the wrong type or too large fails the step at once: exit 3,
 # which the Job's podFailurePolicy turns into a failed Job (a retry would write the same
-# file). The reason goes to the pod's termination message and to the Job's annotation
-# mlops.cdk8s.io/failure-reason, which the coordinator shows as the step's failure.
+# file). The reason is the last line of its log, which the kubelet keeps as the container's
+# termination message (terminationMessagePolicy: FallbackToLogsOnError), and goes on the
+# Job as the annotation mlops.cdk8s.io/failure-reason, which the coordinator shows.
 set -euo pipefail
 
 dir="${MLOPS_VALUES:?}"
 types="${MLOPS_VALUE_TYPES:?}"
 self="${MLOPS_SELF:?}"
 ns="${MLOPS_NAMESPACE:?}"
-termination_log="${MLOPS_TERMINATION_LOG:?}"
 # All values of a step together, as compact JSON: the size of a termination message, far
 # under the 256 KiB of annotations an object may carry.
 limit=4096
@@ -29,10 +29,9 @@ patch_own_job() {
 }
 
 reject() {
-  printf 'report-values: %s\n' "$1" >&2
-  printf '%s' "$1" >"$termination_log" || true
   patch_own_job "$(jq -cn --arg r "$1" '{metadata: {annotations: {"mlops.cdk8s.io/failure-reason": $r}}}')" \
     || printf 'report-values: cannot write the reason on job %s\n' "$self" >&2
+  printf 'report-values: %s\n' "$1" >&2
   exit 3
 }
 

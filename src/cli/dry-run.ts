@@ -11,7 +11,8 @@
  */
 import { spawnSync } from 'child_process';
 import { dryRunRefusals } from './dry-run-safety';
-import type { ManifestObject, SimulateOptions } from '../verify/simulator';
+import { valueNameProblem } from '../model/step-value';
+import type { ManifestObject, SimulateOptions, StepBehaviour } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
@@ -45,14 +46,40 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
   const poll = num('MLOPS_POLL_SECONDS') || 10;
   const depth = Math.max(1, plan.criticalPath.length);
   const runCap = deadline > 0 ? Math.floor((deadline / 2 / depth) - poll) : STEP_SECONDS;
-  const steps: Record<string, { durations: number[] }> = {};
+  const steps: Record<string, StepBehaviour> = {};
   for (const s of plan.steps) {
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
-    steps[s.step] = { durations: [seconds] };
+    const values = declaredValues(job);
+    steps[s.step] = values ? { durations: [seconds], files: values } : { durations: [seconds] };
   }
   return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
+}
+
+/** What a step that declares values writes in a dry run: each value as its type's zero, so its reporter accepts it. */
+const ZERO: Readonly<Record<string, string>> = { string: '', number: '0', boolean: 'false', json: '{}' };
+
+/**
+ * The files a values step's container writes in a dry run (`$MLOPS_VALUES/<name>`), from
+ * the reporter's `MLOPS_VALUE_TYPES`; undefined for a step without values. Conditions on
+ * them then take one branch, and the others are skipped as a result.
+ */
+function declaredValues(job: ManifestObject | undefined): Record<string, string> | undefined {
+  const containers: any[] = job?.spec?.template?.spec?.containers ?? [];
+  const types = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'MLOPS_VALUE_TYPES')?.value;
+  if (typeof types !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(types);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  // The YAML is untrusted: a name that is not a value name could point the file elsewhere.
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>)
+    .filter(([name]) => valueNameProblem(name) === undefined)
+    .map(([name, type]) => [`$MLOPS_VALUES/${name}`, ZERO[String(type)] ?? '']));
 }
 
 export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) => {

@@ -82,3 +82,41 @@ describe('verify runs only the coordinator this version of the library generates
     expect(out).not.toContain('root:');
   }, 60_000);
 });
+
+describe('verify runs only the library containers this version ships', () => {
+  function tamperedDiamond(edit: (docs: any[], marker: string) => void): { dir: string; marker: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-tamper-'));
+    const marker = join(dir, 'pwned');
+    const docs = parseAllDocuments(readFileSync(join(dist, 'diamond.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    edit(docs, marker);
+    writeFileSync(join(dir, 'diamond.k8s.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+    return { dir, marker };
+  }
+
+  test('an edited values reporter script is refused, and runs nothing', async () => {
+    let job = '';
+    const t = tamperedDiamond((docs, marker) => {
+      const cm = docs.find((o) => o.kind === 'ConfigMap' && o.data?.['report-values.sh']);
+      cm.data['report-values.sh'] = cm.data['report-values.sh'].replace('\n', `\necho owned > ${marker}\n`);
+      job = `Job/ml-diamond/${docs.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step'] === 'compare').metadata.name}`;
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${job}: container report-values runs a library script that differs from every script this version of cdk8s-mlops ships; `
+      + `${NOT_RUN}: ${REGENERATE}\n`);
+    expect(existsSync(t.marker)).toBe(false);
+  }, 60_000);
+
+  test('a variable the shell acts on in a library container is refused', async () => {
+    let job = '';
+    const t = tamperedDiamond((docs, marker) => {
+      const compare = docs.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step'] === 'compare');
+      compare.spec.template.spec.containers[0].env.push({ name: 'BASH_ENV', value: marker });
+      job = `Job/ml-diamond/${compare.metadata.name}`;
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain(`error: ${job}: container report-values sets BASH_ENV, which cdk8s-mlops never sets on a library container `
+      + `(the shell or loader may act on it); ${NOT_RUN}: ${REGENERATE}\n`);
+  }, 60_000);
+});

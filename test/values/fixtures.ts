@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { BooleanValue, ContainerStep, StructuredValue, Model, NumberValue, Pipeline, StringValue, TriggerRule } from '../../src';
+import { BooleanValue, ContainerStep, Metrics, Model, NumberValue, Pipeline, StringValue, StructuredValue, TriggerRule } from '../../src';
 
 export const image = 'ghcr.io/acme/churn:1.0.0';
 
@@ -7,9 +7,10 @@ export const image = 'ghcr.io/acme/churn:1.0.0';
  * train (writes a model and four values) -> deploy when accuracy >= 0.8 (reads the model's
  * URL), retrain when accuracy < 0.8, then announce after either branch (none-failed).
  */
-export function branchPipeline(app: App) {
+export function branchPipeline(app: App, trainOptions: { retries?: number } = {}) {
   const p = new Pipeline(app, 'branch', { namespace: 'ml', defaults: { image } });
   const train = new ContainerStep(p, 'train', {
+    ...trainOptions,
     command: ['python', '-m', 'train'],
     outputs: { model: Model },
     values: { accuracy: NumberValue, url: StringValue, promoted: BooleanValue, report: StructuredValue },
@@ -22,6 +23,7 @@ export function branchPipeline(app: App) {
     when: train.values.accuracy.atLeast(0.8),
   });
   const retrain = new ContainerStep(p, 'retrain', {
+    outputs: { notes: Metrics },
     inputValues: { accuracy: train.values.accuracy },
     when: train.values.accuracy.lessThan(0.8),
   });

@@ -29,6 +29,7 @@ describe('values between steps and conditions, as the plain backend renders them
     expect(main.volumeMounts.map((m: any) => m.name)).not.toContain('reporter-token');
     const reporter = pod.containers[0];
     expect(reporter.command).toEqual(['/bin/bash', '/etc/mlops/report-values.sh']);
+    expect(reporter.terminationMessagePolicy).toBe('FallbackToLogsOnError');
     expect(JSON.parse(envOf(reporter).MLOPS_VALUE_TYPES)).toEqual({ accuracy: 'number', url: 'string', promoted: 'boolean', report: 'json' });
     expect(envOf(reporter).MLOPS_SELF).toEqual({ fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } });
     expect(reporter.volumeMounts).toContainEqual({ name: 'values', mountPath: '/mnt/values', readOnly: true });

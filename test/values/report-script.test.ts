@@ -14,7 +14,7 @@ import { branchPipeline } from './fixtures';
  */
 const SCRIPT = path.join(__dirname, '..', '..', 'assets', 'report-values.sh');
 
-interface ReportRun { code: number; stdout: string; stderr: string; annotations: Record<string, string>; terminationMessage: string }
+interface ReportRun { code: number; stdout: string; stderr: string; annotations: Record<string, string> }
 
 async function report(files: Record<string, string | { link: string }>): Promise<ReportRun> {
   const objects: K8sObject[] = synth((app) => { branchPipeline(app); }).objects;
@@ -33,7 +33,6 @@ async function report(files: Record<string, string | { link: string }>): Promise
     const kubectlDir = path.join(sandbox, 'bin');
     fs.mkdirSync(kubectlDir);
     fs.symlinkSync(realKubectl().path, path.join(kubectlDir, 'kubectl'));
-    const termination = path.join(sandbox, 'termination-log');
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile('/bin/bash', [SCRIPT], {
         env: {
@@ -41,7 +40,6 @@ async function report(files: Record<string, string | { link: string }>): Promise
           MLOPS_VALUES: dir,
           MLOPS_SELF: train.metadata.name,
           MLOPS_NAMESPACE: 'ml',
-          MLOPS_TERMINATION_LOG: termination,
           HOME: f.home,
           KUBECONFIG: f.config,
           PATH: `${kubectlDir}:/usr/bin:/bin`,
@@ -50,8 +48,7 @@ async function report(files: Record<string, string | { link: string }>): Promise
     });
     const got = await f.run('get', 'job', train.metadata.name, '-n', 'ml', '-o', 'json');
     const annotations = JSON.parse(got.stdout).metadata.annotations ?? {};
-    const terminationMessage = fs.existsSync(termination) ? fs.readFileSync(termination, 'utf8') : '';
-    return { ...result, annotations, terminationMessage };
+    return { ...result, annotations };
   } finally {
     f.close();
     fs.rmSync(sandbox, { recursive: true, force: true });
@@ -79,7 +76,7 @@ describe('the values reporter, with real jq and kubectl, as the reporter Service
     ['a value over the limit', { report: JSON.stringify({ rows: 'x'.repeat(5000) }) }, 'value \'report\' is 5011 bytes, over the limit of 4096 bytes for all values of a step together; write large results to an artifact'],
     ['values over the limit together', { url: 'u'.repeat(2100), report: JSON.stringify('r'.repeat(2100)) },
       'the values take 4254 bytes together as JSON, over the limit of 4096 bytes for all values of a step; write large results to an artifact'],
-  ])('fails the step at once (exit 3) on %s, with the reason on the Job and in the termination message', async (_name, change, reason) => {
+  ])('fails the step at once (exit 3) on %s, with the reason on the Job and as the last line of its log', async (_name, change, reason) => {
     const files: Record<string, string> = { ...good };
     for (const [k, v] of Object.entries(change)) {
       if (v === undefined) delete files[k];
@@ -88,7 +85,6 @@ describe('the values reporter, with real jq and kubectl, as the reporter Service
     const r = await report(files);
     expect(r.code).toBe(3);
     expect(r.annotations['mlops.cdk8s.io/failure-reason']).toBe(reason);
-    expect(r.terminationMessage).toBe(reason);
     expect(r.stderr).toBe(`report-values: ${reason}\n`);
     expect(r.annotations['mlops.cdk8s.io/values']).toBeUndefined();
   });

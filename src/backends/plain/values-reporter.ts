@@ -57,11 +57,12 @@ export function addValuesReporter(jobSpec: k8s.JobSpec, spec: StepSpec, ctx: Val
       // The Job's name holds a hash of this spec, so it cannot be written into it: the Job
       // controller labels every pod with it (batch.kubernetes.io/job-name, Kubernetes 1.27+).
       { name: 'MLOPS_SELF', valueFrom: { fieldRef: { fieldPath: 'metadata.labels[\'batch.kubernetes.io/job-name\']' } } },
-      { name: 'MLOPS_TERMINATION_LOG', value: '/dev/termination-log' },
       // Its own HOME, not the step's /tmp: a kubeconfig planted there could send the token elsewhere.
       { name: 'HOME', value: REPORTER_HOME },
     ],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+    // The reason it fails a step is its last log line: the pod's status keeps it.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: containerSecurityContext(security),
     volumeMounts: [
       { name: 'values-script', mountPath: SCRIPT_DIR, readOnly: true },
