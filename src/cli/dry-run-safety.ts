@@ -13,7 +13,7 @@
  * kubectl as arguments, and kubectl only talks to the simulated API server.
  */
 import { COORDINATOR_COMMAND } from '../backends/plain/coordinator';
-import { coordinatorScript, gateScript, valuesReporterScript } from '../backends/plain/assets';
+import { coordinatorScript, shippedScripts } from '../backends/plain/assets';
 import type { PipelinePlan, Problem } from '../verify';
 import { libraryImages, libraryScript } from '../verify/simulator/library-pods';
 import type { ManifestObject } from '../verify/simulator';
@@ -84,7 +84,7 @@ export function dryRunRefusals(objects: readonly unknown[], plan: PipelinePlan):
  * byte for byte, with no variable the shell or loader acts on.
  */
 function libraryContainerRefusals(all: Obj[], plan: PipelinePlan, refuse: (object: string, path: string, rule: string, what: string, fix: string) => Problem, regenerate: string): Problem[] {
-  const shipped = new Set([gateScript(), valuesReporterScript()]);
+  const shipped = new Set(shippedScripts());
   const objects = all.filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline) as ManifestObject[];
   const images = libraryImages(objects);
   const problems: Problem[] = [];

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
 
 const cache = new Map<string, string>();
@@ -21,6 +21,15 @@ export function gateScript(): string {
 /** The values reporter shipped with the package (`assets/report-values.sh`). */
 export function valuesReporterScript(): string {
   return asset('report-values.sh');
+}
+
+/**
+ * Every script the package ships (`assets/*.sh`): the only bash that verify's dry run lets
+ * a library container of the YAML run.
+ */
+export function shippedScripts(): string[] {
+  const dir = dirname(findAsset('coordinate.sh'));
+  return readdirSync(dir).filter((f) => f.endsWith('.sh')).sort().map(asset);
 }
 
 function asset(name: string): string {
