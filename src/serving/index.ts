@@ -6,3 +6,6 @@ export * from './split';
 export type { MlserverOptions } from './mlserver';
 export type { TritonOptions } from './triton';
 export * from './topology-diagram';
+export * from './batch-data';
+export * from './batch-inference';
+export * from './batch-inference-props';

@@ -1,12 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { StepSecurity } from '../model/container-spec';
 import { dnsLabelProblem, imageReferenceProblem } from '../model/names';
 import { checkResources, resolveResources, toQuantities } from '../model/resources';
 import { isWholeNumberIn, shown } from '../model/values';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
 import { renderHttpRoute } from './http-route';
 import type { ModelServerProps } from './model-server-props';
+import { resolvePodSecurity } from './pod-security';
 import { RegistryAccess } from './registry';
 import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
 import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
@@ -15,7 +15,6 @@ import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
 export const SERVER_LABEL = 'mlops.cdk8s.io/server';
 /** On a server's pods: the model it serves. */
 export const MODEL_LABEL = 'mlops.cdk8s.io/model';
-const DEFAULT_SECURITY: Required<StepSecurity> = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
 const DEFAULT_REPLICAS = 2;
 const DEFAULT_CPU_UTILIZATION = 70;
 /** A Service name is a DNS-1035 label: it must start with a letter. */
@@ -86,14 +85,7 @@ export class ModelServer extends Construct {
       fail(`probes call port ${shown(runtime.probePort)}, which the server does not expose (serving port ${runtime.port}`
         + `${props.metrics ? `, metrics port ${props.metrics.port}` : ''}); probe the serving port or the metrics port`);
     }
-    const security: Required<StepSecurity> = { ...DEFAULT_SECURITY, ...definedFields(props.security) };
-    for (const [prop, value] of [['security.user', security.user], ['security.group', security.group]] as const) {
-      if (!isWholeNumberIn(value, 0, 2147483647)) fail(`'${prop}' must be a whole number from 0 to 2147483647, got ${shown(value)}`);
-    }
-    if (security.user === 0 && security.runAsNonRoot) {
-      fail('\'security.user\' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; '
-        + 'use a non-zero uid, or set security.runAsNonRoot to false to run as root on purpose');
-    }
+    const security = resolvePodSecurity(props.security, fail);
     const replicas = this.checkReplicas(props, fail);
     const resources = resolveResources(props.resources);
     for (const problem of checkResources(resources)) fail(problem);
@@ -253,9 +245,4 @@ export class ModelServer extends Construct {
     }
     return { min, max };
   }
-}
-
-/** The fields of `value` that are set, so undefined does not override a default. */
-function definedFields<T extends object>(value: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

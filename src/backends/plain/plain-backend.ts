@@ -82,6 +82,7 @@ export class PlainBackend implements IPipelineBackend {
       plan: () => this.plan().order,
       runTemplates: pipeline.runs ? () => this.runTemplates() : undefined,
       planTail: pipeline.runs ? () => planLines(this.addedRunNodes()) : undefined,
+      runGrants: pipeline.runs ? () => this.plan().order.some(reportsOnItsJob) : undefined,
     });
     if (pipeline.runs?.keepArtifactsOfRuns !== undefined) {
       declarePruneRbac(this.coordinator, pipeline);
@@ -90,9 +91,14 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public addStep(step: Step): void {
+    const gate = step.kind.name === NodeKind.GATE.name;
+    // What gates share is made with the first one, before synthesis starts.
+    if (gate) {
+      this.reporter();
+      this.gateScript();
+    }
     // Each run creates its own step Jobs from the coordinator's templates: none in the YAML.
     if (this.pipeline!.runs) return;
-    const gate = step.kind.name === NodeKind.GATE.name;
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -154,7 +160,8 @@ export class PlainBackend implements IPipelineBackend {
     const order = this.plan().order;
     const reused = order.filter((p) => pipeline.isReusedAcrossRuns(p.step)).map(runNode);
     const perRun = order.filter((p) => !pipeline.isReusedAcrossRuns(p.step)).map(runNode);
-    return runTemplates(pipeline, [...perRun, ...this.addedRunNodes()], reused);
+    const grants = order.some(reportsOnItsJob) ? this.reporter().runGrants() : [];
+    return runTemplates(pipeline, [...perRun, ...this.addedRunNodes()], reused, grants);
   }
 
   /** Nodes each run has besides the steps: the pruning of old runs' folders, after every step. */
@@ -179,12 +186,12 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   /**
-   * The identity of pods that write on their own Job, made with the first gate or value:
-   * gates write their verdict, steps that declare values write them.
+   * The identity of pods that report on their own Job, made with the first of them. Every
+   * library container that patches its own Job (a gate's verdict, a step's values) uses it,
+   * and names its Job in `reportsOnItsJob`: the grant follows, by name, in the YAML or per run.
    */
   private reporter(): Reporter {
-    this.reporterConstruct ??= new Reporter(this.pipeline!, 'Reporter',
-      () => this.plan().order.filter((p) => p.kind === 'gate' || p.reportsValues).map((p) => p.jobName));
+    this.reporterConstruct ??= new Reporter(this.pipeline!, 'Reporter', () => this.plan().order.filter(reportsOnItsJob).map((p) => p.jobName));
     return this.reporterConstruct;
   }
 
@@ -238,4 +245,12 @@ function scriptConfigMap(pipeline: Pipeline, id: string, component: string, key:
     metadata: { name: `${pipeline.pipelineName}-${component}-${shortHash(script)}`, labels: { 'app.kubernetes.io/component': component } },
     data: { [key]: script },
   });
+}
+
+/**
+ * Whether a planned node's pod patches its own Job, and so needs the reporter's grant on it:
+ * a gate writes its verdict there, a step that declares values writes them.
+ */
+function reportsOnItsJob(p: PlannedStep): boolean {
+  return p.kind === 'gate' || p.reportsValues;
 }
