@@ -125,7 +125,7 @@ def compare($op; $a; $b):
     complete: (cond("Complete") != null),
     # A library container that fails its step on purpose (the values reporter) says why on the Job.
     failed: (.metadata.annotations["mlops.cdk8s.io/failure-reason"] as $why
-      | cond("Failed") | if . == null then null else $why // .reason // "Failed" end),
+      | cond("Failed") | if . == null then null elif $why != null then $why elif .reason == null then "Failed" else .reason end),
     skipped: .metadata.annotations["mlops.cdk8s.io/skipped"],
     suspended: (.spec.suspend == true),
     started: (.status.startTime != null),
