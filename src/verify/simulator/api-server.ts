@@ -115,14 +115,14 @@ export class ApiServer {
       'users:',
       '- name: service-account',
       '  user:',
-      // Quoted: a random hex token such as 1234e567... would otherwise be read as a YAML number.
+      // Quoted: a hex token of digits (and one `e`) would be a number to kubectl's YAML reader.
       `    token: ${JSON.stringify(token)}`,
       'contexts:',
       '- name: in-cluster',
       '  context:',
       '    cluster: simulated',
       '    user: service-account',
-      `    namespace: ${namespace}`,
+      `    namespace: ${JSON.stringify(namespace)}`,
       'current-context: in-cluster',
       '',
     ].join('\n');
