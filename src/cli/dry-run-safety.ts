@@ -5,8 +5,6 @@
  * ours, the container must start it the way ours does, and its environment can only carry
  * the coordinator's own MLOPS_* settings and paths inside its mounts: an edited script, a
  * `bash -c`, or BASH_ENV / LD_PRELOAD / exported functions would all run the YAML's code.
- * The same holds for the library containers of step Jobs (a gate, a values reporter),
- * which the simulator also runs for real: their scripts must be ones this version ships.
  *
  * The plan (a ConfigMap key too) needs no such check: it is data, read by jq with --rawfile
  * and split into step and Job names, never executed or sourced; those names only reach
@@ -14,9 +12,8 @@
  */
 import { COORDINATOR_COMMAND } from '../backends/plain/coordinator';
 import { coordinatorScript, shippedScripts } from '../backends/plain/assets';
+import type { LibraryContainer } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
-import { libraryImages, libraryScript } from '../verify/simulator/library-pods';
-import type { ManifestObject } from '../verify/simulator';
 
 type Obj = Record<string, any>;
 
@@ -74,41 +71,24 @@ export function dryRunRefusals(objects: readonly unknown[], plan: PipelinePlan):
     problems.push(refuse(`ConfigMap/${plan.namespace}/${name}`, '/data/coordinate.sh', 'dry-run/script-modified',
       `the coordinator script differs from the one this version of cdk8s-mlops generates (${firstDifference(String(script), coordinatorScript())})`, regenerate));
   }
-  problems.push(...libraryContainerRefusals(all, plan, refuse, regenerate));
   return problems;
 }
 
 /**
- * The step Jobs' library containers (a gate, a values reporter) run for real in the dry run
- * too (src/verify/simulator/library-pods.ts): each must run a script this version ships,
- * byte for byte, with no variable the shell or loader acts on.
+ * Why the dry run must not run a library container (a gate's) as a process, or undefined:
+ * like the coordinator, it runs only a script this version ships, byte for byte, with only
+ * MLOPS_* variables and HOME (JOB_COMPLETION_INDEX in an Indexed Job), and no path outside
+ * the container's own mounts.
  */
-function libraryContainerRefusals(all: Obj[], plan: PipelinePlan, refuse: (object: string, path: string, rule: string, what: string, fix: string) => Problem, regenerate: string): Problem[] {
-  const shipped = new Set(shippedScripts());
-  const objects = all.filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline) as ManifestObject[];
-  const images = libraryImages(objects);
-  const problems: Problem[] = [];
-  for (const s of plan.steps) {
-    const job = objects.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
-    const pod = job?.spec?.template?.spec;
-    if (!pod) continue;
-    const label = `Job/${plan.namespace}/${s.job}`;
-    for (const [list, containers] of [['initContainers', pod.initContainers ?? []], ['containers', pod.containers ?? []]] as const) {
-      (containers as Obj[]).forEach((c, i) => {
-        const script = libraryScript(c, pod, objects, images);
-        if (script === undefined) return;
-        const at = `/spec/template/spec/${list}/${i}`;
-        if (!shipped.has(script)) {
-          problems.push(refuse(label, `${at}/command`, 'dry-run/script-modified', `container ${c.name} runs a library script that differs from every script this version of cdk8s-mlops ships`, regenerate));
-        }
-        const env = (c.env ?? []).find((e: Obj) => !ALLOWED_ENV.test(String(e.name)));
-        if (env || c.envFrom !== undefined) {
-          problems.push(refuse(label, `${at}/env`, 'dry-run/env-modified', `container ${c.name} sets ${env ? env.name : 'envFrom'}, which cdk8s-mlops never sets on a library container (the shell or loader may act on it)`, regenerate));
-        }
-      });
+export function libraryContainerRefusal(c: LibraryContainer): string | undefined {
+  if (!shippedScripts().includes(c.script)) return 'its script is not one this version of cdk8s-mlops ships; regenerate the YAML with cdk8s synth';
+  for (const [name, value] of Object.entries(c.env)) {
+    if (!ALLOWED_ENV.test(name) && name !== 'JOB_COMPLETION_INDEX') return `it sets ${name}, a variable cdk8s-mlops never sets (the shell or loader may act on it)`;
+    if (value.split('/').includes('..') || (value.startsWith('/') && !c.mountPaths.some((m) => value === m || value.startsWith(`${m}/`)))) {
+      return `${name} is '${value}', a path outside the container's own mounts`;
     }
   }
-  return problems;
+  return undefined;
 }
 
 /** Where two different texts first differ, as a line number, for the message. */

@@ -10,9 +10,9 @@
  * machine without kubectl, and `--strict` or `--require-dry-run` (for CI) make it an error.
  */
 import { spawnSync } from 'child_process';
-import { dryRunRefusals } from './dry-run-safety';
+import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
 import { valueNameProblem } from '../model/step-value';
-import type { ManifestObject, SimulateOptions, StepBehaviour } from '../verify/simulator';
+import type { ManifestObject, SimulateOptions } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
@@ -46,7 +46,7 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
   const poll = num('MLOPS_POLL_SECONDS') || 10;
   const depth = Math.max(1, plan.criticalPath.length);
   const runCap = deadline > 0 ? Math.floor((deadline / 2 / depth) - poll) : STEP_SECONDS;
-  const steps: Record<string, StepBehaviour> = {};
+  const steps: Record<string, { durations: number[]; files?: Record<string, string> }> = {};
   for (const s of plan.steps) {
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
@@ -54,7 +54,33 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const values = declaredValues(job);
     steps[s.step] = values ? { durations: [seconds], files: values } : { durations: [seconds] };
   }
-  return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
+  // A gate runs its real script: the evaluation it judges succeeds with metrics that meet
+  // every absolute threshold, so that the gate approves.
+  for (const s of plan.steps) {
+    const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
+    const genv: any[] = job?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    const value = (name: string) => genv.find((e) => e?.name === name)?.value;
+    const metrics = gateMetrics(value('MLOPS_GATE_THRESHOLDS'));
+    const dir = value('MLOPS_INPUT_METRICS');
+    const producer = s.upstreams.length === 1 ? steps[s.upstreams[0]] : undefined;
+    if (metrics && typeof dir === 'string' && producer) producer.files = { ...producer.files, [`${dir}/metrics.json`]: JSON.stringify(metrics) };
+  }
+  return {
+    pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length),
+    allowLibraryContainer: libraryContainerRefusal,
+  };
+}
+
+/** Metrics meeting a gate's absolute thresholds (each at its bound), from its MLOPS_GATE_THRESHOLDS. */
+function gateMetrics(json: unknown): Record<string, number> | undefined {
+  if (typeof json !== 'string') return undefined;
+  try {
+    const thresholds: unknown = JSON.parse(json);
+    if (!Array.isArray(thresholds)) return undefined;
+    return Object.fromEntries(thresholds.filter((t) => typeof t?.metric === 'string' && typeof t.value === 'number').map((t) => [t.metric, t.value]));
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a step that declares values writes in a dry run: each value as its type's zero, so its reporter accepts it. */

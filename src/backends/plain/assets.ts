@@ -23,12 +23,9 @@ export function valuesReporterScript(): string {
   return asset('report-values.sh');
 }
 
-/**
- * Every script the package ships (`assets/*.sh`): the only bash that verify's dry run lets
- * a library container of the YAML run.
- */
+/** Every script the package ships in `assets/` (`*.sh`): the only ones `verify`'s dry run runs. */
 export function shippedScripts(): string[] {
-  const dir = dirname(findAsset('coordinate.sh'));
+  const dir = dirname(findAsset('gate.sh'));
   return readdirSync(dir).filter((f) => f.endsWith('.sh')).sort().map(asset);
 }
 
