@@ -36,6 +36,22 @@ export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
  * `all-succeeded`, before release: compact JSON `{step: final state}` of its upstream steps.
  */
 export const UPSTREAM_STATES_ANNOTATION = 'mlops.cdk8s.io/upstream-states';
+/**
+ * Written by a step's reporter container on its own Job: the step's values as one compact
+ * JSON object `{name: value}`, at most 4096 bytes (docs/coordinator-contract.md, "Values").
+ */
+export const VALUES_ANNOTATION = 'mlops.cdk8s.io/values';
+/**
+ * Written by the coordinator into a consumer's pod template before release, one per value
+ * read: `in.mlops.cdk8s.io/<alias>`, read by the step as `MLOPS_VALUE_<ALIAS>`.
+ */
+export const VALUE_IN_ANNOTATION_PREFIX = 'in.mlops.cdk8s.io/';
+/**
+ * Written by a library container (the values reporter) on its own Job before it fails the
+ * step on purpose: the reason, which the coordinator shows instead of the Job's
+ * `PodFailurePolicy` condition reason.
+ */
+export const FAILURE_REASON_ANNOTATION = 'mlops.cdk8s.io/failure-reason';
 /** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
 export const PLAN_KEY = 'plan';
 
