@@ -6,6 +6,8 @@
  * level just before it (so the graph is deep), otherwise from any earlier level (so it is
  * tangled). The same `n` and `seed` always give the same graph.
  */
+import { mulberry32 } from '../src/model/seeded-random';
+
 export interface DagStep {
   /** Step id, a DNS label: `s0042`. */
   readonly id: string;
@@ -24,20 +26,8 @@ export interface Dag {
   readonly maxWidth: number;
 }
 
-/** mulberry32: a tiny, fast, seedable PRNG with a full 2^32 period. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomDag(n: number, seed = 42): Dag {
-  const rand = prng(seed ^ n);
+  const rand = mulberry32(seed ^ n);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const maxLevelWidth = Math.max(1, Math.round(2 * Math.sqrt(n)));
   const steps: DagStep[] = [];

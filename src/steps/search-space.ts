@@ -1,3 +1,4 @@
+import { mulberry32 } from '../model/seeded-random';
 import { shown } from '../model/values';
 
 /** A parameter's value in a trial: what `MLOPS_PARAM_<NAME>` holds. */
@@ -160,16 +161,4 @@ function rangeProblem(min: number, max: number, positive: boolean): string | und
 
 function round(x: number): number {
   return Number(x.toPrecision(DIGITS));
-}
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32): the same seed, the same sequence, on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

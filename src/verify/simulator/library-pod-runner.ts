@@ -1,13 +1,13 @@
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { STEP_LABEL } from '../../conventions';
 import type { ApiRequest, ApiServer } from './api-server';
 import { Cluster, Job, plannedRun, Pod } from './cluster';
 import type { KubectlClient } from './kubectl-client';
 import { libraryImages, libraryScript, literalMountPath, PodContainer, podContainers } from './library-pods';
+import { followChild } from './child-output';
 import { SimulatorSetupError } from './load';
 import { containerEnv, expand, PodContext, SERVICE_ENV } from './pod-env';
 import { admitPod, containerMounts, hasToken, hostPath, materializeVolumes, Mount } from './pod-volumes';
@@ -332,13 +332,9 @@ export class LibraryPodRunner {
       alive: true, poll: 0, requests: [],
     };
     this.procs.push(proc);
-    child.stdout!.on('data', (d: Buffer) => (record.stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (record.stderr += d.toString()));
-    child.on('error', (e) => (record.stderr += `simulator: cannot run ${argv[0]}: ${e.message}\n`));
-    child.on('close', (code, sig) => {
+    followChild(child, argv[0], record, (exitCode) => {
       if (!proc.alive) return;
       proc.alive = false;
-      const exitCode = code ?? 128 + (os.constants.signals[sig as NodeJS.Signals] ?? 0);
       record.exitCode = exitCode;
       record.endedAt = cluster.now - epoch;
       this.exited(proc, exitCode);

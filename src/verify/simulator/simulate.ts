@@ -8,6 +8,7 @@ import { ApiRequest, ApiServer } from './api-server';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { findKubectl, KubectlClient, NoKubectlError } from './kubectl-client';
 import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
+import { followChild } from './child-output';
 import { CronJobController } from './cronjob-controller';
 import { LibraryPodRunner, LibraryProc } from './library-pod-runner';
 import { CoordinatorSpec, loadCoordinator, parsePlan, PlanEntry, SimulatorSetupError, resolveEnv } from './load';
@@ -433,13 +434,9 @@ class Simulation {
     });
     const proc: Proc = { record, coord, env, pod, token, child, alive: true, poll: 0, stall: { polls: 0 }, requests: [] };
     this.procs.push(proc);
-    child.stdout!.on('data', (d: Buffer) => (record.stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (record.stderr += d.toString()));
-    child.on('error', (e) => (record.stderr += `simulator: cannot run ${argv[0]}: ${e.message}\n`));
-    child.on('close', (code, sig) => {
+    followChild(child, argv[0], record, (exitCode) => {
       if (!proc.alive) return;
       proc.alive = false;
-      const exitCode = code ?? 128 + (os.constants.signals[sig as NodeJS.Signals] ?? 0);
       record.exitCode = exitCode;
       record.endedAt = this.cluster!.now - this.epoch;
       if (this.finished) return;
