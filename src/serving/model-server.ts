@@ -8,6 +8,8 @@ import { isWholeNumberIn, shown } from '../model/values';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
 import { containerSecurityContext, podSecurityContext } from '../backends/plain/security';
 import type { ModelServerProps } from './model-server-props';
+import { PromotionHooks } from './promotion-hook';
+import type { IPromotionListener, PromotionHook } from './promotion-hook';
 import { RegistryAccess, REGISTRY_MOUNT } from './registry';
 import { tfServingPinnedConfig, TF_CONFIG_DIR } from './runtime';
 import { CURRENT_VERSION_DIR, waitForVersionCommand } from './wait-for-version';
@@ -30,9 +32,15 @@ const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * dropping below the desired ready replicas, and meet the "restricted" Pod Security Standard.
  * Nothing references a pipeline Job or the workspace: deleting them leaves serving intact.
  */
-export class ModelServer extends Construct {
+export class ModelServer extends Construct implements IPromotionListener {
   /** Name of the Deployment, Service and the other objects. */
   public readonly name: string;
+  /** The model it serves: its folder in the registry. */
+  public readonly servedModel: string;
+  /** The version it is pinned to (a rollback); undefined when it follows the latest. */
+  public readonly version?: number;
+  /** Whether it loads one version at start, so that a new version needs a rollout. */
+  private readonly loadsAtStart: boolean;
   /** The port clients call on the Service. */
   public readonly port: number;
   /** Trade-offs worth knowing, printed at synth. */
@@ -62,6 +70,9 @@ export class ModelServer extends Construct {
     const imageProblem = imageReferenceProblem(runtime.image);
     if (imageProblem) fail(imageProblem);
     this.port = runtime.port;
+    this.servedModel = props.model;
+    this.version = props.version;
+    this.loadsAtStart = runtime.loadsAtStart;
     const ports = [['serving port', runtime.port], ...(props.metrics ? [['metrics.port', props.metrics.port]] : [])] as const;
     for (const [what, port] of ports) {
       if (!isWholeNumberIn(port, 1, 65535)) fail(`${what} must be a whole number from 1 to 65535, got ${shown(port)}`);
@@ -240,6 +251,16 @@ export class ModelServer extends Construct {
         ingress: [{ ports: containerPorts.map((p) => ({ protocol: 'TCP', port: p.containerPort })) }],
       },
     });
+  }
+
+  /**
+   * What a promotion of its model runs: a server that loads its version at start is
+   * restarted (`kubectl rollout restart`); TensorFlow Serving polls its folder, and a pinned
+   * server stays on its version, so neither needs anything.
+   */
+  public promotionHooks(): PromotionHook[] {
+    if (!this.loadsAtStart || this.version !== undefined) return [];
+    return PromotionHooks.rolloutRestart(this.name).promotionHooks();
   }
 
   /** The replica bounds, checked against each other and the disruption budget. */

@@ -18,6 +18,11 @@ export function gateScript(): string {
   return asset('gate.sh');
 }
 
+/** The promotion script shipped with the package (`assets/promote.sh`). */
+export function promoteScript(): string {
+  return asset('promote.sh');
+}
+
 function asset(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
