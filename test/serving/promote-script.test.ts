@@ -182,7 +182,7 @@ describe('the promotion script, with real bash, jq and kubectl, as the promotion
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain(`promote: version 1 of churn is published, but 'restart deployment/churn-server' failed; the Job retries it`);
       expect(failed.stderr).toContain('deployments.apps "churn-server" not found');
-      w.f.cluster.apply(w.objects.filter((o) => o.kind === 'Deployment'));
+      w.f.cluster.apply(w.objects.filter((o) => o.kind === 'Deployment') as any);
       const retry = await promote(w, input);
       expect(retry.code).toBe(0);
       expect(retry.renames).toEqual([]);
