@@ -77,6 +77,9 @@ export interface PipelineDiagram {
 /** The default trigger rule: what a node without one in the plan does. */
 export const DEFAULT_TRIGGER = 'all-succeeded';
 
+/** The trigger rule of an exit handler in the plan (docs/coordinator-contract.md, column 4). */
+export const EXIT_TRIGGER = 'exit';
+
 /** What a source knows of a pipeline; `buildDiagram` works out the rest. */
 export interface DiagramInput {
   readonly pipeline: string;
@@ -127,13 +130,13 @@ export function buildDiagram(input: DiagramInput): PipelineDiagram {
 }
 
 function isExitWithoutUpstream(node: { readonly trigger: string; readonly upstreams: readonly string[] }): boolean {
-  return node.trigger === 'exit' && node.upstreams.length === 0;
+  return node.trigger === EXIT_TRIGGER && node.upstreams.length === 0;
 }
 
 /** The nodes an exit handler waits for: every other node that nothing waits for, sorted. */
 function exitUpstreams(nodes: readonly { readonly name: string; readonly trigger: string; readonly upstreams: readonly string[] }[]): string[] {
   const waitedFor = new Set(nodes.flatMap((n) => n.upstreams));
-  return nodes.filter((n) => n.trigger !== 'exit' && !waitedFor.has(n.name)).map((n) => n.name).sort(byName);
+  return nodes.filter((n) => n.trigger !== EXIT_TRIGGER && !waitedFor.has(n.name)).map((n) => n.name).sort(byName);
 }
 
 /** An edge of the diagram, derived from the nodes' upstreams. */

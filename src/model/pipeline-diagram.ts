@@ -1,5 +1,5 @@
 import { BatchStep } from './batch-step';
-import { buildDiagram, DEFAULT_TRIGGER, PipelineDiagram } from './diagram';
+import { buildDiagram, EXIT_TRIGGER, PipelineDiagram } from './diagram';
 import type { Pipeline } from './pipeline';
 import { toQuantities } from './resources';
 
@@ -22,7 +22,7 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
       const upstreams = graph.upstream(step).map((u) => u.stepName);
       if (!BatchStep.isBatchStep(step)) {
         // A node the library runs itself (a gate): no user container to show.
-        return { name: step.stepName, kind: step.kind.name, image: '', requests: {}, limits: {}, accelerators: {}, parallelism: 1, upstreams, trigger: DEFAULT_TRIGGER };
+        return { name: step.stepName, kind: step.kind.name, image: '', requests: {}, limits: {}, accelerators: {}, parallelism: 1, upstreams, trigger: step.triggerRule };
       }
       const spec = step.spec();
       const { requests, limits } = toQuantities(spec.resources);
@@ -37,7 +37,8 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
         accelerators: spec.gpu ? { [spec.gpu.resourceName]: spec.gpu.count * parallelism } : {},
         parallelism,
         upstreams,
-        trigger: DEFAULT_TRIGGER,
+        // An exit handler runs once every other step is final (the plan's `exit` rule).
+        trigger: pipeline.isExitHandler(step) ? EXIT_TRIGGER : step.triggerRule,
       };
     }),
     maxParallel: pipeline.maxParallel ?? 0,

@@ -3,7 +3,7 @@ import { App, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { churnPipeline } from '../../examples/churn/pipeline';
 import { sweepPipeline } from '../../examples/sweep/pipeline';
-import { ContainerStep, Dataset, Pipeline } from '../../src';
+import { ContainerStep, Dataset, Pipeline, TriggerRule } from '../../src';
 import { buildDiagram, diagramEdges, DiagramInput } from '../../src/model/diagram';
 import { dotString, mermaidText, toDot, toMermaid } from '../../src/model/diagram-text';
 import { diagramsOfManifests } from '../../src/report/manifest-diagrams';
@@ -67,6 +67,20 @@ describe('Pipeline.toDiagram, toMermaid and toDot', () => {
     expect(fromYaml.nodes).toEqual(fromModel.toDiagram().nodes);
     expect(toMermaid(fromYaml)).toBe(fromModel.toMermaid());
     expect(toDot(fromYaml)).toBe(fromModel.toDot());
+  });
+
+  test('trigger rules and exit handlers draw the same from the model and from the YAML', () => {
+    const pipeline = new Pipeline(Testing.app(), 'flow', { namespace: 'ml' });
+    const train = new ContainerStep(pipeline, 'train', { image: 'img:1', outputs: { data: Dataset } });
+    const report = new ContainerStep(pipeline, 'report', { image: 'img:1', inputs: { data: train.outputs.data }, trigger: TriggerRule.ALL_DONE });
+    const notify = new ContainerStep(pipeline, 'notify', { image: 'img:1' });
+    pipeline.onExit(notify);
+    const fromModel = pipeline.toDiagram();
+    expect(fromModel.nodes.map((n) => [n.name, n.trigger, n.level])).toEqual([['train', 'all-succeeded', 0], ['report', 'all-done', 1], ['notify', 'exit', 2]]);
+    expect(diagramEdges(fromModel).map((e) => `${e.from}>${e.to}:${e.label}`)).toEqual(['train>report:all-done', 'report>notify:exit']);
+    const { diagrams } = diagramsOfManifests(Testing.synth(pipeline));
+    expect(toMermaid(diagrams[0].diagram)).toBe(pipeline.toMermaid());
+    expect(report.triggerRule).toBe('all-done');
   });
 
   test('the sweep example: maxParallel and GPUs of the trials level', () => {
