@@ -147,7 +147,8 @@ def compare($op; $a; $b):
     cond: (if (.[5] // "-") == "-" then null else .[5] | fromjson end),
     vin: [if (.[6] // "-") == "-" then empty else .[6] | split(",")[]
       | capture("^(?<alias>[^=]+)=(?<step>[^.]+)[.](?<value>.+)$") // error("plan line of \($rows[$i][0]): bad value reference \(.)") end],
-    budget: (if (.[7] // "-") == "-" then null else .[7] | split(":") | {group: .[0], n: (.[1] | tonumber)} end)}] as $P
+    budget: (if (.[7] // "-") == "-" then null else .[7] | split(":") | {group: .[0], n: (.[1] | tonumber)} end),
+    cap: (if (.[8] // "-") == "-" then null else .[8] | split(":") | {group: .[0], n: (.[1] | tonumber)} end)}] as $P
 # Observed states. Jobs are found by the names in the plan, not by step label: after a
 # changed re-apply, an old and a new Job of one step can both be in the list.
 | [$P[] | . as $s | $jobs[$s.job] as $j | states[$L[$s.i] // 0] as $rec | $s +
@@ -174,14 +175,17 @@ def compare($op; $a; $b):
 | (reduce ($read[] | $obs[.] | select(.state == "complete")) as $p ({};
     .["\($p.i)"] = ([($jobs[$p.job].values // null | if . == null then null else try fromjson catch null end) // $lvals["\($p.i)"]][0]))) as $V
 | (if $cap > 0 then $cap - ([$obs[] | select(.state == "running")] | length) else infinite end) as $free
+# Running members of each capped group (column 9: a fan-out's parallelism, a sweep's trials at once).
+| (reduce ($obs[] | select(.state == "running" and .cap != null)) as $r ({}; .[$r.cap.group] += 1)) as $busy
 | ($obs | length) as $n
 # Decide in plan order, so that what happens to an upstream this poll (skipped at the
 # deadline, say) is known when its downstream steps are decided. The accumulator is the
-# nodes by position, then the count of free slots at [$n]. Exit handlers (column 4
-# `exit`) are decided after every other node.
-| reduce $obs[] as $s ($obs + [$free];
+# nodes by position, then the count of free slots at [$n] and the running members of each
+# capped group at [$n + 1]. Exit handlers (column 4 `exit`) are decided after every other node.
+| reduce $obs[] as $s ($obs + [$free, $busy];
     if $s.rule == "exit" then . else
     [ [$s.up[] as $u | .[$u]] as $ups | .[$n] as $slots
+      | ($s.cap != null and (.[$n + 1][$s.cap.group] // 0) >= $s.cap.n) as $groupFull
       | if $s.state == "running" and $late then $s + {state: "skipped", why: $lateWhy, act: "suspend"}
         elif $s.state != "waiting" and $s.state != "missing" then $s
         # A missing Job cannot carry the annotation; it only counts as skipped here.
@@ -219,12 +223,12 @@ def compare($op; $a; $b):
               | if $c.fail != null then $s + {state: "failed", why: $c.fail, act: "skip"}
                 elif $lost != null then $s + {state: "failed", why: "value \($lost.missing) was not produced", act: "skip"}
                 elif $c.skip != null then $s + {state: "skipped", why: $c.skip, act: "skip"}
-                elif $slots <= 0 then $s
+                elif $slots <= 0 or $groupFull then $s
                 else $s + {state: "running", act: "release", ins: $ins} end
             end
         end ] as [$d]
     | .[$s.i] = $d
-    | if $d.act == "release" then .[$n] -= 1 else . end
+    | if $d.act == "release" then .[$n] -= 1 | if $d.cap != null then .[$n + 1][$d.cap.group] += 1 else . end else . end
     end)
 | .[:$n] as $decided
 | ([$decided[] | select(.rule != "exit")]) as $main

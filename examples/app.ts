@@ -1,6 +1,7 @@
 import { App } from 'cdk8s';
 import { churnPipeline } from './churn/pipeline';
 import { diamondPipeline } from './diamond/pipeline';
+import { fanOutPipeline } from './fanout/pipeline';
 import { churnNightly } from './nightly/pipeline';
 import { hourlyScoring } from './scoring/pipeline';
 import { sweepPipeline } from './sweep/pipeline';
@@ -12,4 +13,5 @@ export function addExamples(app: App): void {
   churnNightly(app);
   hourlyScoring(app);
   diamondPipeline(app);
+  fanOutPipeline(app);
 }

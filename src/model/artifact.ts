@@ -29,6 +29,16 @@ export class Artifact {
     return 'Artifact';
   }
 
+  /** The steps that write this artifact: its producer, or every member of a fan-out for `ItemOutputs`. */
+  public get producers(): readonly Step[] {
+    return [this.producer];
+  }
+
+  /** Whether its producer declared it as an output (a hand-made artifact is not). */
+  public get declared(): boolean {
+    return this.producer.outputs[this.name] === this;
+  }
+
   /**
    * The artifact whose directory holds this one's files: itself, or for an approved model
    * the model it approves (a gate copies nothing).

@@ -93,7 +93,13 @@ function checkEnv(spec: StepSpec): string[] {
 function checkInputs(spec: StepSpec): string[] {
   const problems: string[] = [];
   for (const [name, artifact] of Object.entries(spec.inputs)) {
-    if (artifact.producer.outputs[artifact.name] === artifact) continue;
+    if (artifact.kind !== 'ItemOutputs' && artifact.producer.groupMembership) {
+      const g = artifact.producer.groupMembership.group;
+      problems.push(`input '${name}' reads '${artifact.name}' of one instance, ${artifact.producer.node.path}, whose folder is one item of `
+        + `'${g.name}'; read every item's folder through ${g.scope.node.path}'s outputs.${artifact.name}`);
+      continue;
+    }
+    if (artifact.declared) continue;
     problems.push(`input '${name}' reads '${artifact.name}' of ${artifact.producer.node.path}, which is not one of its declared outputs; `
       + `declare it on that step (outputs: { name: Dataset }) and pass step.outputs.name`);
   }

@@ -3,6 +3,7 @@ import { Artifact, ArtifactType } from './artifact';
 import { dnsLabelProblem } from './names';
 import type { NodeKind } from './node-kind';
 import { Pipeline } from './pipeline';
+import type { GroupMembership, StepGroup } from './step-group';
 import { TriggerRule } from './trigger-rule';
 
 /** The name rule of inputs and outputs: they become env var suffixes and directory names. */
@@ -38,6 +39,7 @@ export abstract class Step extends Construct {
   private readonly inputMap: Record<string, Artifact> = {};
   private readonly outputMap: Record<string, Artifact> = {};
   private trigger: TriggerRule = TriggerRule.ALL_SUCCEEDED;
+  private membership?: GroupMembership;
 
   protected constructor(scope: Construct, id: string) {
     super(scope, checkedStepId(scope, id));
@@ -81,10 +83,23 @@ export abstract class Step extends Construct {
     this.pipeline._touch();
   }
 
+  /** The fan-out or sweep this step is an instance of, and its index there. */
+  public get groupMembership(): GroupMembership | undefined {
+    return this.membership;
+  }
+
+  /** Make this step member `index` of `group`; done once, by the construct that owns the group. */
+  protected joinGroup(group: StepGroup, index: number): void {
+    if (this.membership) throw new Error(`[${this.node.path}] step is already member ${this.membership.index} of '${this.membership.group.name}'`);
+    this.membership = { group, index };
+    group.members[index] = this;
+    this.pipeline._touch();
+  }
+
   /** The steps this one waits for: `after()` edges plus the producers of its inputs. */
   public get upstream(): Step[] {
     const all = new Set<Step>(this.explicitUpstream);
-    for (const artifact of Object.values(this.inputMap)) all.add(artifact.producer);
+    for (const artifact of Object.values(this.inputMap)) for (const producer of artifact.producers) all.add(producer);
     return [...all];
   }
 

@@ -99,10 +99,14 @@ export interface PlanLine {
   readonly kind: string;
   /** Column 6: the condition's compact JSON; undefined when absent or `-`. */
   readonly condition?: string;
+  /** Column 8: `<group>:<failures tolerated>`; undefined when absent or `-`. */
+  readonly budget?: string;
+  /** Column 9: `<group>:<at most at once>`; undefined when absent or `-`. */
+  readonly cap?: string;
 }
 
 /**
- * Parses `<step>\t<job>\t<upstreams or ->` lines, with up to five optional columns after
+ * Parses `<step>\t<job>\t<upstreams or ->` lines, with up to six optional columns after
  * them (docs/coordinator-contract.md: a missing column means its default, so a plan of an
  * older backend still reads); malformed lines are returned as errors.
  */
@@ -112,7 +116,7 @@ export function parsePlan(text: string): { lines: PlanLine[]; malformed: { line:
   text.split('\n').forEach((raw, i) => {
     if (raw.trim() === '') return;
     const fields = raw.split('\t');
-    if (fields.length < 3 || fields.length > 8 || !fields[0] || !fields[1] || !fields[2]) {
+    if (fields.length < 3 || fields.length > 9 || !fields[0] || !fields[1] || !fields[2]) {
       malformed.push({ line: i + 1, text: raw });
       return;
     }
@@ -125,6 +129,8 @@ export function parsePlan(text: string): { lines: PlanLine[]; malformed: { line:
       trigger: optional(4) ?? 'all-succeeded',
       kind: optional(5) ?? 'job',
       condition: optional(6),
+      budget: optional(8),
+      cap: optional(9),
     });
   });
   return { lines, malformed };

@@ -18,7 +18,7 @@ describe('the harness catches a coordinator that does not keep the contract', ()
   });
 
   test('a decision program that releases nothing is stopped as stalled, naming the ready step', async () => {
-    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('elif $slots <= 0 then $s', 'elif true then $s'));
+    const objects = withScript(synthPipeline({ steps }), (sh) => sh.replace('elif $slots <= 0 or $groupFull then $s', 'elif true then $s'));
     const r = await simulate(objects);
     expect(r.ok).toBe(false);
     expect(r.errors).toEqual(['the coordinator stalled: step a is ready (every upstream complete) but was never released, still after 5 polls']);

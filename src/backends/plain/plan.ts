@@ -4,6 +4,7 @@ import type { Pipeline } from '../../model/pipeline';
 import { BatchStep } from '../../model/batch-step';
 import type { Gate } from '../../model/gate';
 import type { Step } from '../../model/step';
+import type { StepGroup } from '../../model/step-group';
 import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER, runStepDirectory } from './scheduled-run';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
 
@@ -28,6 +29,10 @@ export interface PlannedStep {
   readonly trigger: string;
   /** Plan column 5: `job` for a batch step, `gate` for a gate. */
   readonly kind: string;
+  /** Plan column 8: `<group>:<failures it tolerates>` for a member of a group with a failure budget. */
+  readonly budget?: string;
+  /** Plan column 9: `<group>:<at most at once>` for a member of a group with a cap. */
+  readonly cap?: string;
 }
 
 /** Settings of the plain backend that shape what each step renders to. */
@@ -52,12 +57,16 @@ export interface PlanSettings {
  */
 export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings: PlanSettings): PlannedStep[] {
   const planned = new Map<Step, PlannedStep>();
+  // Members of a fan-out or sweep share one directory, named by a hash over all of them,
+  // so their specs keep the placeholder until the last member is planned.
+  const pendingMembers = new Map<StepGroup, PlannedStep[]>();
   const ttl = pipeline.ttlAfterFinished?.toSeconds();
   // Exit handlers last: they run after every other step, and the plan is in run order.
   const order = graph.topologicalOrder();
   const handlers = order.filter((s) => pipeline.isExitHandler(s));
   for (const step of [...order.filter((s) => !pipeline.isExitHandler(s)), ...handlers]) {
     const exitHandler = pipeline.isExitHandler(step);
+    const member = step.groupMembership;
     // The pipeline admits only the kinds this backend declares: batch steps and gates.
     const spec = BatchStep.isBatchStep(step) ? step.spec() : undefined;
     const perRun = settings.perRun?.(step) ?? false;
@@ -74,6 +83,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       labels: pipeline.extraLabels,
       exitHandler,
       run: perRun ? RUN_PLACEHOLDER : undefined,
+      outputSuffix: member && `/${member.index}`,
     }) : settings.renderGate(step as Gate, stepDirOf);
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     // A handler waits for no step, yet reports on all of them: a changed step is a new run
@@ -86,11 +96,12 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       upstream: covered.map((u) => u.hash).sort(),
     });
     const dir = perRun ? runStepDirectory(pipeline.pipelineName, step.stepName) : stepDirectory(pipeline.pipelineName, step.stepName, hash);
-    if (spec) setStepDirectory(jobSpec, OWN_DIR, dir);
+    if (spec && !member) setStepDirectory(jobSpec, OWN_DIR, dir);
     // TTL is mutable on a Job and says nothing about what runs: outside the hash, so changing
     // it does not re-run the pipeline.
     if (ttl !== undefined) jobSpec.ttlSecondsAfterFinished = ttl;
-    planned.set(step, {
+    const group = member?.group;
+    const entry: PlannedStep = {
       step,
       jobName: stepJobName(pipeline.pipelineName, step.stepName, perRun ? RUN_HASH_PLACEHOLDER : hash),
       hash,
@@ -100,7 +111,22 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       externalRefs: spec ? externalReferences(spec, pipeline.workspace.existingClaimName) : gateReferences(step as Gate, pipeline.workspace.existingClaimName),
       trigger: exitHandler ? 'exit' : step.triggerRule,
       kind: spec ? 'job' : 'gate',
-    });
+      budget: group && group.failureBudget > 0 ? `${group.name}:${group.failureBudget}` : undefined,
+      cap: group?.parallelism !== undefined ? `${group.name}:${group.parallelism}` : undefined,
+    };
+    planned.set(step, entry);
+    if (group) {
+      const members = [...(pendingMembers.get(group) ?? []), entry];
+      pendingMembers.set(group, members);
+      if (members.length === group.members.length) {
+        const groupDir = perRun ? runStepDirectory(pipeline.pipelineName, group.name)
+          : stepDirectory(pipeline.pipelineName, group.name, shortHash(members.map((m) => m.hash)));
+        for (const m of members) {
+          setStepDirectory(m.jobSpec, OWN_DIR, groupDir);
+          planned.set(m.step, { ...m, dir: groupDir });
+        }
+      }
+    }
   }
   return [...planned.values()];
 }
@@ -109,8 +135,8 @@ export function stepJobName(pipelineName: string, stepName: string, hash: string
   return `${pipelineName}-${stepName}-${hash}`;
 }
 
-/** Defaults of plan columns 4 to 8, which a line leaves out when they all hold from there on. */
-const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-'];
+/** Defaults of plan columns 4 to 9, which a line leaves out when they all hold from there on. */
+const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-', '-'];
 
 /**
  * The coordinator's plan file (docs/coordinator-contract.md): `<step>\t<job>\t<upstream
@@ -119,7 +145,7 @@ const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-'];
  */
 export function planText(steps: readonly PlannedStep[]): string {
   return steps.map((s) => {
-    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, s.kind, ...COLUMN_DEFAULTS.slice(2)];
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, s.kind, '-', '-', s.budget ?? '-', s.cap ?? '-'];
     while (columns.length > 3 && columns[columns.length - 1] === COLUMN_DEFAULTS[columns.length - 4]) columns.pop();
     return `${columns.join('\t')}\n`;
   }).join('');

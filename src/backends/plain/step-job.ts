@@ -30,6 +30,11 @@ export interface StepJobContext {
   readonly exitHandler: boolean;
   /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
   readonly run?: string;
+  /**
+   * For a member of a fan-out or sweep: its folder under each output (`/<index>`), since
+   * the members of a group share one directory per output.
+   */
+  readonly outputSuffix?: string;
 }
 
 /**
@@ -79,7 +84,8 @@ export function artifactEnvName(direction: 'INPUT' | 'OUTPUT', name: string): st
  * compile), which is the JSON Kubernetes reads and what the step's hash covers.
  */
 export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobSpec {
-  const outputDirs = Object.keys(spec.outputs).map((name) => `${ctx.stepDir}/${name}`);
+  const outputDir = (name: string) => `${ctx.stepDir}/${name}${ctx.outputSuffix ?? ''}`;
+  const outputDirs = Object.keys(spec.outputs).map(outputDir);
   const env: k8s.EnvVar[] = Object.entries({ ...spec.env, ...spec.libraryEnv }).map(([name, value]) => envVar(name, value));
   // uid 1000 has no home in most images and the root filesystem is read-only: pip, git,
   // matplotlib and most CLIs need a writable one. A HOME the user set wins.
@@ -91,7 +97,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
       env.push({ name: artifactEnvName('INPUT', name), value: `${ctx.stepDirOf(artifact.stored.producer)}/${artifact.stored.name}` });
     }
     for (const name of Object.keys(spec.outputs)) {
-      env.push({ name: artifactEnvName('OUTPUT', name), value: `${ctx.stepDir}/${name}` });
+      env.push({ name: artifactEnvName('OUTPUT', name), value: outputDir(name) });
     }
   }
 

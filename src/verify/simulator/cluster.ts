@@ -48,6 +48,7 @@ export interface JobHistory {
   deletedAt?: number;
   instances: number;
   podAnnotations?: Record<string, string>;
+  podEnv?: Record<string, string>;
 }
 
 export interface ClusterHooks {
@@ -419,6 +420,7 @@ export class Cluster {
     job.pods.push(pod);
     this.hist(name).pods.push(pod);
     this.hist(name).podAnnotations ??= clone(job.obj.spec.template?.metadata?.annotations ?? {});
+    this.hist(name).podEnv ??= literalEnv(job.obj.spec.template?.spec?.containers?.[0]?.env);
     if (this.opts.podStartSeconds === 0) this.startPod(job, pod);
   }
 
@@ -790,4 +792,11 @@ function ranges(sorted: number[]): string {
     i = j + 1;
   }
   return out.join(',');
+}
+
+/** The literal `value`s of a container's env, by name: what the kubelet hands the process for them. */
+function literalEnv(env: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of Array.isArray(env) ? env : []) if (typeof e?.name === 'string' && typeof e.value === 'string') out[e.name] = e.value;
+  return out;
 }

@@ -9,6 +9,10 @@ export interface PlanEntry {
   readonly rule: string;
   /** Column 5, `job` or `gate`. */
   readonly kind: string;
+  /** Column 8, the failure budget of the node's group: failures of its members up to `n` do not fail the run. */
+  readonly budget?: { readonly group: string; readonly n: number };
+  /** Column 9, the cap of the node's group: at most `n` of its members run at once. */
+  readonly cap?: { readonly group: string; readonly n: number };
 }
 
 /** A file the coordinator's container sees, from a mounted ConfigMap. */
@@ -121,10 +125,26 @@ export function parsePlan(text: string): PlanEntry[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((line, i) => {
-      const [step, job, up, rule, kind] = line.split('\t');
+      const [step, job, up, rule, kind, , , budget, cap] = line.split('\t');
       if (!step || !job || up === undefined) throw new SimulatorSetupError(`plan line ${i + 1} is not "<step>\\t<job>\\t<upstream>": ${JSON.stringify(line)}`);
-      return { step, job, upstream: up === '-' ? [] : up.split(','), rule: rule && rule !== '-' ? rule : 'all-succeeded', kind: kind && kind !== '-' ? kind : 'job' };
+      return {
+        step,
+        job,
+        upstream: up === '-' ? [] : up.split(','),
+        rule: rule && rule !== '-' ? rule : 'all-succeeded',
+        kind: kind && kind !== '-' ? kind : 'job',
+        budget: groupColumn(budget, i),
+        cap: groupColumn(cap, i),
+      };
     });
+}
+
+/** Columns 8 and 9: `<group>:<n>`, or `-` / absent. */
+function groupColumn(text: string | undefined, i: number): { group: string; n: number } | undefined {
+  if (text === undefined || text === '-') return undefined;
+  const m = /^([^:]+):(\d+)$/.exec(text);
+  if (!m) throw new SimulatorSetupError(`plan line ${i + 1}: ${JSON.stringify(text)} is not "<group>:<n>"`);
+  return { group: m[1], n: Number(m[2]) };
 }
 
 /**

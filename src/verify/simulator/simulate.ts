@@ -572,9 +572,13 @@ class Simulation {
     const state = new Map<string, 'complete' | 'failed' | 'skipped' | 'rejected' | 'open'>();
     const live = (job: string) => cluster.job(c.namespace, job);
     let running = 0;
+    const groupRunning = new Map<string, number>();
     for (const s of c.plan) {
       const j = live(s.job);
-      if (j && j.finishedAt === undefined && j.obj.spec.suspend !== true && !j.obj.metadata.annotations?.[SKIPPED_ANNOTATION]) running++;
+      if (j && j.finishedAt === undefined && j.obj.spec.suspend !== true && !j.obj.metadata.annotations?.[SKIPPED_ANNOTATION]) {
+        running++;
+        if (s.cap) groupRunning.set(s.cap.group, (groupRunning.get(s.cap.group) ?? 0) + 1);
+      }
     }
     for (const s of c.plan) {
       const h = cluster.history.get(s.job);
@@ -598,7 +602,8 @@ class Simulation {
         state.set(s.step, 'open');
         if (bad) return `step ${s.step} is not marked skipped although its upstream ${bad} ${state.get(bad)}`;
         if (late) return `the run deadline passed but step ${s.step} is neither finished nor marked skipped`;
-        if (j.obj.spec.suspend === true && s.upstream.every((u) => state.get(u) === 'complete') && (cap === 0 || running < cap)) {
+        const groupFull = s.cap !== undefined && (groupRunning.get(s.cap.group) ?? 0) >= s.cap.n;
+        if (j.obj.spec.suspend === true && s.upstream.every((u) => state.get(u) === 'complete') && (cap === 0 || running < cap) && !groupFull) {
           return `step ${s.step} is ready (every upstream complete) but was never released`;
         }
       }

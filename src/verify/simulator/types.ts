@@ -179,6 +179,8 @@ export interface StepTimeline {
   deletedAt?: number;
   /** The pod template's annotations when its first pod was created (values, run status). */
   podAnnotations?: Record<string, string>;
+  /** The first container's literal env vars when its first pod was created (a fan-out's `MLOPS_ITEM`). */
+  podEnv?: Record<string, string>;
   /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
   instances: number;
 }
@@ -305,6 +307,8 @@ export interface SimulationResult {
   readonly makespan: number;
   /** Most steps with a running pod at one time. */
   readonly maxConcurrent: number;
+  /** Most members of each group (plan columns 8 and 9: a fan-out, a sweep) with a running pod at one time. */
+  readonly maxConcurrentByGroup: Record<string, number>;
   /** Simulated seconds when the simulation stopped. */
   readonly endedAt: number;
   /** The real kubectl the coordinator called (undefined when none was found). */
