@@ -20,6 +20,8 @@ export interface Pod extends PodRecord {
   plannedExit?: number;
   /** The pod was killed from outside (eviction): it carries the DisruptionTarget condition. */
   disrupted?: boolean;
+  /** The container whose exit ended the pod, when it is not the first main container (an init container). */
+  failedContainer?: string;
 }
 
 export interface Job {
@@ -56,6 +58,8 @@ export interface ClusterHooks {
   startExternal(job: Job, pod: Pod): void;
   /** A running pod of an external Job is deleted or killed: stop the process. */
   stopExternal(pod: Pod): void;
+  /** A modelled pod exited 0, as its behaviour said: write what its container leaves behind. */
+  podSucceeded?(job: Job, pod: Pod, behaviour: StepBehaviour): void;
 }
 
 export interface ClusterOptions {
@@ -229,9 +233,12 @@ export class Cluster {
 
   // ---- time ------------------------------------------------------------------------
 
-  /** Run `fn` when the clock reaches `at` (absolute). */
-  schedule(at: number, what: string, run: () => void): void {
-    this.faults.push({ at, what, run });
+  /**
+   * Run `fn` when the clock reaches `at` (absolute). A fault is logged as one when it
+   * happens; a container of a pod the simulation runs (`logged: false`) logs its own end.
+   */
+  schedule(at: number, what: string, run: () => void, logged = true): void {
+    this.faults.push({ at, what: logged ? `fault: ${what}` : '', run });
     this.faults.sort((a, b) => a.at - b.at);
   }
 
@@ -299,7 +306,7 @@ export class Cluster {
     }
     while (this.faults.length > 0 && this.faults[0].at <= this.now) {
       const fault = this.faults.shift()!;
-      this.log(undefined, `fault: ${fault.what}`);
+      if (fault.what) this.log(undefined, fault.what);
       fault.run();
       any = true;
     }
@@ -433,11 +440,9 @@ export class Cluster {
       this.hooks.startExternal(job, pod);
       return;
     }
-    // Pods deleted by a suspension do not use up an attempt: the script restarts from scratch.
-    const attempt = job.pods.filter((p) => p !== pod && p.index === pod.index && p.end === 'exit').length;
-    const script = behaviour.indexes?.[pod.index] ?? behaviour;
-    pod.plannedEnd = this.now + pick(script.durations, attempt, 10);
-    pod.plannedExit = pick(script.exitCodes, attempt, 0);
+    const { duration, exitCode } = plannedRun(job, pod, behaviour);
+    pod.plannedEnd = this.now + duration;
+    pod.plannedExit = exitCode;
   }
 
   private endPod(job: Job, pod: Pod, exitCode: number, disrupted: boolean): void {
@@ -448,11 +453,8 @@ export class Cluster {
     pod.disrupted = disrupted;
     this.log(job.obj.metadata.name, `pod ${pod.name} exited ${exitCode}${disrupted ? ' (killed)' : ''}`);
     if (exitCode === 0) {
-      // The pod's last act before it exits: writing its annotations on its own Job (a patch
-      // through the API in a real cluster, as the gate's and the reporter's pods do).
       const behaviour = this.opts.behaviour(job.obj);
-      const notes = behaviour === 'external' ? undefined : behaviour.annotations;
-      if (notes) job.obj.metadata.annotations = { ...job.obj.metadata.annotations, ...notes };
+      if (behaviour !== 'external') this.hooks.podSucceeded?.(job, pod, behaviour.indexes?.[pod.index] ?? behaviour);
       return;
     }
     // A failed pod counts towards backoffLimit unless the podFailurePolicy says Ignore; FailJob fails the Job.
@@ -674,7 +676,8 @@ function backoff(failures: number): number {
 function failurePolicy(job: Job, pod: Pod, exitCode: number): { action: string; message: string } {
   const rules: any[] = job.obj.spec.podFailurePolicy?.rules ?? [];
   const ns = job.obj.metadata.namespace;
-  const container = job.obj.spec.template?.spec?.containers?.[0]?.name ?? 'main';
+  // getMatchingContainerFromList looks at the containers' and the init containers' statuses.
+  const container = pod.failedContainer ?? job.obj.spec.template?.spec?.containers?.[0]?.name ?? 'main';
   for (const [i, rule] of rules.entries()) {
     const codes = rule.onExitCodes;
     if (codes && (codes.containerName === undefined || codes.containerName === container)) {
@@ -771,6 +774,17 @@ export function iso(t: number): string {
 
 export function parseTime(s: string): number {
   return Math.floor(Date.parse(s) / 1000);
+}
+
+/**
+ * How long a modelled container runs and with which exit code, for this pod's attempt (its
+ * index's earlier pods that ran to their own exit; pods deleted by a suspension do not use
+ * up an attempt: the work restarts from scratch).
+ */
+export function plannedRun(job: Job, pod: Pod, behaviour: StepBehaviour): { duration: number; exitCode: number; script: StepBehaviour } {
+  const attempt = job.pods.filter((p) => p !== pod && p.index === pod.index && p.end === 'exit').length;
+  const script = behaviour.indexes?.[pod.index] ?? behaviour;
+  return { duration: pick(script.durations, attempt, 10), exitCode: pick(script.exitCodes, attempt, 0), script };
 }
 
 function pick(list: readonly number[] | undefined, attempt: number, fallback: number): number {

@@ -9,12 +9,13 @@ import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { findKubectl, KubectlClient, NoKubectlError } from './kubectl-client';
 import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { CronJobController } from './cronjob-controller';
+import { LibraryPodRunner, LibraryProc } from './library-pod-runner';
 import { CoordinatorSpec, loadCoordinator, parsePlan, PlanEntry, SimulatorSetupError, resolveEnv } from './load';
 import { serviceAccountUser } from './rbac';
 import { serveTools, sleepSeconds, Reply, ToolRequest, which, writeStandIns } from './standins';
 import { ApiError } from './status';
 import { buildResult } from './timeline';
-import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, SimulationResult } from './types';
+import { CallRecord, CoordinatorRun, ManifestObject, SimulateOptions, SimulationResult, StepBehaviour } from './types';
 
 /**
  * `date` calls at one simulated instant beyond which the script is taken to loop without
@@ -100,6 +101,10 @@ class Simulation {
   private readonly observerToken = randomBytes(8).toString('hex');
   /** The CronJob of a pipeline with a schedule or run on demand: its runs' coordinators are made by it. */
   private readonly cronJob?: ManifestObject;
+  /** Pods of Jobs with a library container (the gate's, a values reporter's...), run container by container. */
+  private pods?: LibraryPodRunner;
+  /** Every object set applied so far: where library ConfigMaps and images are looked up. */
+  private readonly applied: ManifestObject[] = [];
 
   constructor(
     private readonly objects: readonly ManifestObject[],
@@ -137,25 +142,54 @@ class Simulation {
     }
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-sim-'));
     if (c) this.writeMounts(this.coords[0]);
+    this.applied.push(...this.objects);
+    // Claims of the pipeline's namespace.
+    const ns = c?.namespace ?? this.cronJob?.metadata.namespace ?? this.namespace;
+    for (const [claim, files] of Object.entries(this.options.claims ?? {})) {
+      for (const [file, content] of Object.entries(files)) {
+        const host = path.join(this.tmp, 'claims', ns, claim, file);
+        if (!host.startsWith(path.join(this.tmp, 'claims', ns, claim) + path.sep)) {
+          this.errors.push(`options.claims.${claim}: "${file}" must be a path inside the claim`);
+          return this.result();
+        }
+        fs.mkdirSync(path.dirname(host), { recursive: true });
+        fs.writeFileSync(host, content);
+      }
+    }
     this.checkTools();
 
     const { server, port } = await serveTools((req, reply) => this.onRequest(req, reply));
     this.server = server;
     this.port = port;
 
+    const sim = this;
+    this.pods = new LibraryPodRunner({
+      get cluster() { return sim.cluster!; },
+      get api() { return sim.api!; },
+      get client() { return sim.client!; },
+      tmp: this.tmp,
+      port: this.port,
+      epoch: this.epoch,
+      behaviour: (job) => this.stepBehaviour(job.obj),
+      fail: (error) => this.stop(error),
+    }, () => [...(this.cluster?.objects() ?? []), ...this.applied]);
     const cluster = new Cluster({
       epoch: this.epoch,
       namespace: this.namespace,
       podStartSeconds: this.options.podStartSeconds ?? 0,
       behaviour: (job) => {
         if (this.coordinatorOf(job)) return 'external';
-        const step = job.metadata.labels?.[STEP_LABEL];
-        return (step !== undefined ? this.options.steps?.[step] : undefined) ?? { durations: [this.options.defaultDuration ?? 10] };
+        if (this.pods!.runsPodsOf(job)) return 'external';
+        return this.stepBehaviour(job);
       },
     });
     cluster.hooks = {
-      startExternal: (job, pod) => this.spawn(job, pod),
-      stopExternal: (pod) => this.kill(pod),
+      startExternal: (job, pod) => (this.coordinatorOf(job.obj) ? this.spawn(job, pod) : this.pods!.start(job, pod)),
+      stopExternal: (pod) => {
+        this.kill(pod);
+        this.pods!.stop(pod);
+      },
+      podSucceeded: (job, pod, behaviour) => this.pods!.writeFiles(job, pod, job.obj.spec.template?.spec?.containers?.[0] ?? {}, behaviour),
     };
     this.cluster = cluster;
     this.api = new ApiServer({
@@ -164,12 +198,15 @@ class Simulation {
       authenticate: (token) => {
         if (this.options.observer && token === this.observerToken) return { name: this.options.observer.user, groups: ['system:authenticated'] };
         const p = this.procs.find((x) => x.token === token && x.alive);
-        return p && serviceAccountUser(p.coord.spec.namespace, p.coord.spec.serviceAccount);
+        if (p) return serviceAccountUser(p.coord.spec.namespace, p.coord.spec.serviceAccount);
+        // A pod's bound token stops working with the pod.
+        return this.pods!.procs.find((x) => x.token === token && x.alive)?.user;
       },
       inject: (verb) => this.inject(verb),
-      onRequest: (token, req) => this.procs.find((x) => x.token === token)?.requests.push(req),
+      onRequest: (token, req) => (this.procs.find((x) => x.token === token) ?? this.pods!.procs.find((x) => x.token === token))?.requests.push(req),
     });
     await this.api.start();
+    this.pods!.onExit = () => this.schedule();
     if (c) this.scheduleFaults(cluster, c);
     else this.startRuns(cluster);
 
@@ -200,6 +237,7 @@ class Simulation {
 
   dispose(): void {
     for (const p of this.procs) if (p.alive) this.signal(p);
+    this.pods?.killAll();
     if (this.timer) clearTimeout(this.timer);
     this.server?.close();
     this.api?.close();
@@ -218,8 +256,10 @@ class Simulation {
     const limit = this.epoch + this.maxSeconds();
     try {
       while (!this.finished && !this.looking) {
-        const alive = this.procs.filter((p) => p.alive);
+        const alive = [...this.procs, ...this.pods!.procs].filter((p) => p.alive);
         if (alive.some((p) => !p.parked)) return;
+        // Library containers due at this instant start one at a time while everything else sleeps.
+        if (this.pods!.startDue()) continue;
         if (alive.length === 0 && this.coordinatorFinished()) return this.finish();
         const wake = Math.min(...alive.map((p) => p.parked!.wakeAt));
         const next = Math.min(wake, cluster.nextEventTime() ?? Infinity);
@@ -238,8 +278,8 @@ class Simulation {
         // Several coordinators (after a changed apply) take turns: one process runs at a
         // time, the first started first, and the next one due at the same instant wakes
         // when it sleeps again. Their calls never interleave, so every run is deterministic.
-        if (this.procs.some((p) => p.alive && !p.parked)) continue;
-        const due = this.procs.find((p) => p.alive && p.parked && p.parked.wakeAt <= cluster.now);
+        if ([...this.procs, ...this.pods!.procs].some((p) => p.alive && !p.parked)) continue;
+        const due = [...this.procs, ...this.pods!.procs].find((p) => p.alive && p.parked && p.parked.wakeAt <= cluster.now);
         if (due) {
           const { reply } = due.parked!;
           due.parked = undefined;
@@ -305,6 +345,12 @@ class Simulation {
     }
   }
 
+  /** The modelled behaviour of a Job's user container: its step's in `options.steps`, else `defaultDuration` and exit 0. */
+  private stepBehaviour(job: ManifestObject): StepBehaviour {
+    const step = job.metadata.labels?.[STEP_LABEL];
+    return (step !== undefined ? this.options.steps?.[step] : undefined) ?? { durations: [this.options.defaultDuration ?? 10] };
+  }
+
   /** The run options name steps of the plan in the coordinator's ConfigMap. */
   private checkRunOptions(): void {
     const volumes: any[] = this.cronJob!.spec?.jobTemplate?.spec?.template?.spec?.volumes ?? [];
@@ -326,6 +372,7 @@ class Simulation {
     if (this.finished) return;
     if (error) this.errors.push(error);
     for (const p of this.procs) if (p.alive) this.kill(p.pod);
+    for (const p of this.pods?.procs ?? []) if (p.alive) this.pods!.stop(p.pod.pod);
     this.finish();
   }
 
@@ -461,6 +508,8 @@ class Simulation {
   // ---- tool calls ------------------------------------------------------------------
 
   private onRequest(req: ToolRequest, reply: Reply): void {
+    const lib = this.pods?.procs.find((p) => p.token === req.token);
+    if (lib) return this.onLibraryRequest(lib, req, reply);
     const proc = this.procs.find((p) => p.token === req.token);
     if (!proc || !proc.alive || this.finished) {
       reply(137, '', '');
@@ -534,6 +583,46 @@ class Simulation {
     } catch (e) {
       reply(1, '', '');
       this.stop(`the simulation itself failed: ${(e as Error).stack}`);
+    }
+  }
+
+  /** A tool call of a library container: the clock, or the end of a kubectl call. */
+  private onLibraryRequest(proc: LibraryProc, req: ToolRequest, reply: Reply): void {
+    if (!proc.alive || this.finished) {
+      reply(137, '', '');
+      return;
+    }
+    const cluster = this.cluster!;
+    if (this.sameInstant.at !== cluster.now) this.sameInstant = { at: cluster.now, calls: 0 };
+    switch (req.tool) {
+      case 'date':
+        if (++this.sameInstant.calls > MAX_POLLS_PER_INSTANT) {
+          reply(137, '', '');
+          this.stop(`container ${proc.record.container} of pod ${proc.record.pod} read the clock more than ${MAX_POLLS_PER_INSTANT} times at t=${cluster.now - this.epoch}s without sleeping (a loop with no sleep?)`);
+          return;
+        }
+        reply(0, `${cluster.now}\n`, '');
+        return;
+      case 'kubectl-done': {
+        const [rc, stderr, ...argv] = req.argv;
+        proc.record.kubectl.push({ argv, exitCode: Number(rc), stderr: stderr ? `${stderr}\n` : '', requests: proc.requests });
+        proc.requests = [];
+        reply(0, '', '');
+        return;
+      }
+      case 'sleep': {
+        const secs = sleepSeconds(req.argv);
+        if (typeof secs === 'string') {
+          reply(1, '', secs);
+          return;
+        }
+        proc.poll++;
+        proc.parked = { wakeAt: cluster.now + Math.ceil(secs), reply };
+        this.schedule();
+        return;
+      }
+      default:
+        reply(127, '', `simulator: unknown tool ${String(req.tool)}\n`);
     }
   }
 
@@ -719,7 +808,17 @@ class Simulation {
         p.record.stderr = p.record.stderr.split(root).join('');
       }
     }
+    this.pods?.tidy();
+    const containers = this.pods?.records ?? [];
+    // A library container refused by the API is as wrong as a refused coordinator: its Role is not enough.
+    for (const k of containers) {
+      for (const call of k.kubectl.filter((x) => x.requests.some((r) => r.code === 401 || r.code === 403))) {
+        this.errors.push(`the API refused container ${k.container} of step ${k.step ?? k.job}: \`kubectl ${call.argv.join(' ')}\`: ${call.stderr.trim()}`);
+      }
+    }
     return buildResult({
+      containers,
+      claims: this.pods && this.tmp ? this.pods.claims() : {},
       coordinators: this.coords.map((k) => ({ spec: k.spec, appliedAt: k.appliedAt })),
       cluster: this.cluster,
       epoch: this.epoch,

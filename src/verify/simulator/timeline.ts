@@ -3,7 +3,7 @@ import { Cluster, Pod } from './cluster';
 import { readLedger } from './ledger';
 import type { KubectlClient } from './kubectl-client';
 import { CoordinatorSpec, PlanEntry } from './load';
-import { CallRecord, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
+import { CallRecord, ContainerRun, CoordinatorOutcome, CoordinatorRun, ManifestObject, PollRecord, SimulationResult, StepTimeline } from './types';
 
 export interface ResultInput {
   /** Every coordinator, the first one (the objects passed to `simulate`) first. */
@@ -17,6 +17,8 @@ export interface ResultInput {
   readonly cap: number;
   readonly wallMs: number;
   readonly client?: KubectlClient;
+  readonly containers: ContainerRun[];
+  readonly claims: Record<string, Record<string, string>>;
   readonly coordinatorCondition: (obj: ManifestObject) => Record<string, string> | undefined;
 }
 
@@ -67,6 +69,7 @@ export function buildResult(input: ResultInput): SimulationResult {
       deletedAt: rel(h?.deletedAt),
       instances: h?.instances ?? 0,
       podAnnotations: h?.podAnnotations,
+      annotations: live && Object.fromEntries(Object.entries<string>(live.obj.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration')),
       podEnv: h?.podEnv,
     };
   }
@@ -94,7 +97,8 @@ export function buildResult(input: ResultInput): SimulationResult {
             errors.push(`step ${s.step}${where(s)} started at t=${pod.startedAt}s before its upstream ${u} completed${done === undefined ? ' (it never did)' : ` (at t=${done}s)`}`);
           }
         }
-        if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt) {
+        // A library pod runs in no simulated time: one that started and ended at the completion is the one that completed the Job.
+        if (s.outcome === 'complete' && s.finishedAt !== undefined && pod.startedAt >= s.finishedAt && !(pod.endedAt !== undefined && pod.endedAt <= s.finishedAt)) {
           errors.push(`step ${s.step}${where(s)} ran again at t=${pod.startedAt}s after it had completed at t=${s.finishedAt}s`);
         }
       }
@@ -201,6 +205,8 @@ export function buildResult(input: ResultInput): SimulationResult {
     epoch,
     wallMs: input.wallMs,
     client: input.client,
+    containers: input.containers,
+    claims: input.claims,
     report: () => report(result, input.warnings),
   };
   return result;
@@ -312,6 +318,10 @@ function report(r: SimulationResult, warnings: string[]): string {
   for (const row of rows) out.push(`  ${row.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`.trimEnd());
   out.push('events:');
   for (const e of r.events) out.push(`  t=${e.at}s ${e.job ?? ''} ${e.what}`);
+  for (const k of r.containers) {
+    out.push(`container ${k.container} of ${k.pod} (t=${k.startedAt}s..${k.endedAt ?? '?'}s, exit ${k.exitCode ?? '-'}${k.killed ? ', killed' : ''}):`);
+    for (const line of `${k.stdout}${k.stderr}`.trimEnd().split('\n')) out.push(`    ${line}`);
+  }
   out.push('coordinator output:');
   for (const run of several ? r.coordinators.flatMap((k) => k.runs) : r.coordinator.runs) {
     out.push(`  run #${run.run}${several ? ` ${run.job}` : ''} (t=${run.startedAt}s..${run.endedAt ?? '?'}s, exit ${run.exitCode ?? '-'}${run.killed ? ', killed' : ''})`);

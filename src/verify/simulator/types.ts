@@ -16,18 +16,27 @@ export interface ManifestObject {
   [key: string]: any;
 }
 
-/** What one step's pods do. Lists are per attempt; the last entry repeats. */
+/**
+ * What the user's container of one step's pods does: user images cannot run here, so it is
+ * modelled (library containers run for real, see docs/development.md). In a pod with several
+ * containers it describes the last one that is not the library's (a values step: the user's
+ * init container before the library's reporter); the pod's other user containers (the
+ * steps' `prepare-outputs`) succeed at once. Lists are per attempt; the last entry repeats.
+ */
 export interface StepBehaviour {
-  /** Seconds each pod runs before it exits. @default [10] */
+  /** Seconds the container runs before it exits. @default [10] */
   readonly durations?: readonly number[];
-  /** Exit code of each pod. @default [0] */
+  /** Its exit code. @default [0] */
   readonly exitCodes?: readonly number[];
   /**
-   * Annotations the step's pod writes on its own Job before it exits 0: a stand-in for the
-   * gate's pod (`mlops.cdk8s.io/verdict`) and the values reporter (`mlops.cdk8s.io/values`),
-   * which run in the step's pod in a real cluster.
+   * Files the container leaves in its mounts when it exits 0: container path to content.
+   * `$VAR` and `${VAR}` in a path are the container's environment, e.g.
+   * `{ '$MLOPS_OUTPUT_METRICS/metrics.json': '{"auc": 0.83}' }` for an evaluation, or
+   * `{ '$MLOPS_VALUES/accuracy': '0.91' }` for a values step. A file on a claim is seen by
+   * every later pod that mounts the claim; a path on no volume is an error (it would be lost
+   * with the container).
    */
-  readonly annotations?: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string>>;
   /** Per completion index of an Indexed Job, overriding the lists above. */
   readonly indexes?: Readonly<Record<number, StepBehaviour>>;
 }
@@ -107,6 +116,30 @@ export interface SimulateOptions {
   readonly observer?: Observer;
   /** For a pipeline with a schedule or run on demand: what starts its runs. */
   readonly runs?: RunOptions;
+  /**
+   * Files on claims of the pipeline's namespace before the first apply: claim name to (path
+   * inside the claim to content), e.g. an existing model registry `{ 'model-registry': { 'churn/current/metrics.json': '{"auc": 0.9}' } }`.
+   * @default - every claim starts empty
+   */
+  readonly claims?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** One library container that ran as a real process (see docs/development.md, "Library pods"). */
+export interface ContainerRun {
+  /** Its Job and step (the pod's `mlops.cdk8s.io/step` label). */
+  readonly job: string;
+  readonly step?: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  exitCode?: number;
+  killed?: boolean;
+  /** Its output, with sandbox paths shown as the container sees them. */
+  stdout: string;
+  stderr: string;
+  /** Its kubectl calls, in order. */
+  readonly kubectl: Array<{ readonly argv: readonly string[]; readonly exitCode: number; readonly stderr: string; readonly requests: readonly ApiRequest[] }>;
 }
 
 /** See `SimulateOptions.observer`. */
@@ -179,6 +212,8 @@ export interface StepTimeline {
   deletedAt?: number;
   /** The pod template's annotations when its first pod was created (values, run status). */
   podAnnotations?: Record<string, string>;
+  /** The Job's annotations at the end (a verdict, values...), without kubectl's last-applied one; undefined once the Job is gone. */
+  annotations?: Record<string, string>;
   /** The first container's literal env vars when its first pod was created (a fan-out's `MLOPS_ITEM`). */
   podEnv?: Record<string, string>;
   /** How many Job objects of this name existed over the run (a re-apply re-creates a deleted one). */
@@ -316,6 +351,10 @@ export interface SimulationResult {
   /** Unix time of the first apply; every `at` is relative to it. */
   readonly epoch: number;
   readonly wallMs: number;
+  /** Every library container that ran as a process (a gate's, a values reporter's...), in start order. */
+  readonly containers: ContainerRun[];
+  /** The files on every claim at the end: claim name to (path inside the claim to content). */
+  readonly claims: Record<string, Record<string, string>>;
   /** A readable timeline, for test failure messages. */
   report(): string;
 }
