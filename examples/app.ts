@@ -3,10 +3,11 @@ import { churnPipeline } from './churn/pipeline';
 import { diamondPipeline } from './diamond/pipeline';
 import { fanOutPipeline } from './fanout/pipeline';
 import { churnNightly } from './nightly/pipeline';
+import { recommendServing } from './recommend/serving';
 import { hourlyScoring } from './scoring/pipeline';
 import { sweepPipeline } from './sweep/pipeline';
 
-/** Adds every example pipeline to `app`; each becomes one file in dist/. */
+/** Adds every example (pipelines, and the recommendation model's serving) to `app`; each becomes one file in dist/. */
 export function addExamples(app: App): void {
   churnPipeline(app);
   sweepPipeline(app);
@@ -14,4 +15,5 @@ export function addExamples(app: App): void {
   hourlyScoring(app);
   diamondPipeline(app);
   fanOutPipeline(app);
+  recommendServing(app);
 }

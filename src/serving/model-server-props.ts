@@ -3,6 +3,7 @@ import type { StepResources } from '../model/plus-values';
 import type { StepSecurity } from '../model/container-spec';
 import type { ModelRegistry } from './registry';
 import type { ServingRuntime } from './runtime';
+import type { ServingSplit, TrafficSplit } from './split';
 
 /** Replicas chosen by a HorizontalPodAutoscaler on cpu. */
 export interface ModelServerAutoscaling {
@@ -37,7 +38,10 @@ export interface ModelServerProps {
   readonly model: string;
   /** Where approved versions are published; mounted read-only. */
   readonly registry: ModelRegistry;
-  /** How versions are found and loaded: `ServingRuntime.tensorflowServing()` or `ServingRuntime.image({...})`. */
+  /**
+   * How versions are found and loaded: `ServingRuntime.tensorflowServing()`, `.triton()`,
+   * `.mlserver({ implementation })` or `.image({...})`.
+   */
   readonly runtime: ServingRuntime;
   /**
    * Name of the Deployment, Service and the other objects.
@@ -46,11 +50,25 @@ export interface ModelServerProps {
   readonly name?: string;
   /**
    * Serve this version instead of the latest: the rollback. Remove it to follow the latest again.
+   * With a canary split, the stable version (required there).
    * @default - the highest ready version
    */
   readonly version?: number;
   /**
-   * A fixed number of replicas; leave out when `autoscaling` is set.
+   * Two versions behind the one Service: `ServingSplit.canary({ version, share })` next to the
+   * pinned `version`, or `ServingSplit.abTest({ a, b, shareOfB })`. Each version gets its own
+   * Deployment (and autoscaler) and the replicas are divided by the share.
+   * @default - one version takes all traffic
+   */
+  readonly split?: ServingSplit;
+  /**
+   * How the split's share reaches requests.
+   * @default TrafficSplit.replicaRatio() - the ratio of pods behind the Service: per pod, not
+   * per request, drifting under autoscaling; core Kubernetes only
+   */
+  readonly trafficSplit?: TrafficSplit;
+  /**
+   * A fixed number of replicas (of both versions together, with a split); leave out when `autoscaling` is set.
    * @default 2 - one pod can be replaced (drain, rollout) while the other serves
    */
   readonly replicas?: number;

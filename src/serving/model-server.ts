@@ -1,24 +1,22 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
 import type { StepSecurity } from '../model/container-spec';
 import { dnsLabelProblem, imageReferenceProblem } from '../model/names';
 import { checkResources, resolveResources, toQuantities } from '../model/resources';
 import { isWholeNumberIn, shown } from '../model/values';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
-import { containerSecurityContext, podSecurityContext } from '../backends/plain/security';
+import { renderHttpRoute } from './http-route';
 import type { ModelServerProps } from './model-server-props';
 import { PromotionHooks } from './promotion-hook';
 import type { IPromotionListener, PromotionHook } from './promotion-hook';
-import { RegistryAccess, REGISTRY_MOUNT } from './registry';
-import { tfServingPinnedConfig, TF_CONFIG_DIR } from './runtime';
-import { CURRENT_VERSION_DIR, waitForVersionCommand } from './wait-for-version';
+import { RegistryAccess } from './registry';
+import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
+import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
 
 /** On a server's objects and pods: the server's name. Its Service and budget select by it. */
 export const SERVER_LABEL = 'mlops.cdk8s.io/server';
 /** On a server's pods: the model it serves. */
 export const MODEL_LABEL = 'mlops.cdk8s.io/model';
-
 const DEFAULT_SECURITY: Required<StepSecurity> = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
 const DEFAULT_REPLICAS = 2;
 const DEFAULT_CPU_UTILIZATION = 70;
@@ -37,10 +35,11 @@ export class ModelServer extends Construct implements IPromotionListener {
   public readonly name: string;
   /** The model it serves: its folder in the registry. */
   public readonly servedModel: string;
-  /** The version it is pinned to (a rollback); undefined when it follows the latest. */
-  public readonly version?: number;
-  /** Whether it loads one version at start, so that a new version needs a rollout. */
-  private readonly loadsAtStart: boolean;
+  /**
+   * Its Deployments that load the latest version once, at start, with nothing to bring them
+   * a new one (no poll, no reloader): a promotion restarts them.
+   */
+  private readonly restartedOnPromotion: string[] = [];
   /** The port clients call on the Service. */
   public readonly port: number;
   /** Trade-offs worth knowing, printed at synth. */
@@ -62,17 +61,28 @@ export class ModelServer extends Construct implements IPromotionListener {
     if (registryProblem) fail(registryProblem);
     const runtimeProblem = props.runtime.problem();
     if (runtimeProblem) fail(runtimeProblem);
+    if (props.split) {
+      const splitProblem = props.split.problem(props.version);
+      if (splitProblem) fail(splitProblem);
+      const longest = Math.max(...props.split.tracks.map((t) => Math.max(t.suffix.length, t.track.length + 1)));
+      if (this.name.length + longest > 63) {
+        fail(`server name '${this.name}' has ${this.name.length} characters, and a split names objects '${this.name}-${props.split.tracks[1].track}'; `
+          + `use at most ${63 - longest} characters: set name or rename the construct`);
+      }
+    }
+    if (props.trafficSplit) {
+      if (!props.split) fail('trafficSplit is set but there is no split to route: add split (ServingSplit.canary or ServingSplit.abTest) or remove trafficSplit');
+      const trafficProblem = props.trafficSplit.problem();
+      if (trafficProblem) fail(trafficProblem);
+    }
     if (props.version !== undefined && !isWholeNumberIn(props.version, 0, Number.MAX_SAFE_INTEGER)) {
       fail(`'version' must be a whole, non-negative number (a version folder of the registry), got ${shown(props.version)}`);
     }
     const modelPath = props.registry.modelPath(props.model);
-    const runtime = props.runtime.containerFor(props.model, modelPath, props.version);
+    const runtime = props.runtime.containerFor(props.model, modelPath, props.version, props.metrics?.port);
     const imageProblem = imageReferenceProblem(runtime.image);
     if (imageProblem) fail(imageProblem);
     this.port = runtime.port;
-    this.servedModel = props.model;
-    this.version = props.version;
-    this.loadsAtStart = runtime.loadsAtStart;
     const ports = [['serving port', runtime.port], ...(props.metrics ? [['metrics.port', props.metrics.port]] : [])] as const;
     for (const [what, port] of ports) {
       if (!isWholeNumberIn(port, 1, 65535)) fail(`${what} must be a whole number from 1 to 65535, got ${shown(port)}`);
@@ -126,109 +136,80 @@ export class ModelServer extends Construct implements IPromotionListener {
       requests[props.gpu.resourceName] = String(props.gpu.count);
       limits[props.gpu.resourceName] = String(props.gpu.count);
     }
-    const pinnedTf = props.runtime.kind === 'tensorflowServing' && props.version !== undefined;
-    if (pinnedTf) {
-      new ApiObject(this, 'Config', {
-        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${this.name}-model-config`, labels },
-        data: { 'models.config': tfServingPinnedConfig(props.model, modelPath, props.version!) },
-      });
-    }
-    const mounts: Array<Record<string, unknown>> = [
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
-    ];
-    const volumes: Array<Record<string, unknown>> = [
-      { name: 'tmp', emptyDir: {} },
-      { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName, readOnly: true } },
-    ];
-    if (runtime.loadsAtStart) {
-      mounts.push({ name: 'current', mountPath: CURRENT_VERSION_DIR, readOnly: true });
-      volumes.push({ name: 'current', emptyDir: { sizeLimit: '1Mi' } });
-    }
-    if (pinnedTf) {
-      mounts.push({ name: 'model-config', mountPath: TF_CONFIG_DIR, readOnly: true });
-      volumes.push({ name: 'model-config', configMap: { name: `${this.name}-model-config` } });
-    }
-    const containerPorts = [{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }];
+    const containerPorts: ServerPort[] = [{ name: 'http', containerPort: runtime.port, protocol: 'TCP' }];
     if (props.metrics) containerPorts.push({ name: 'metrics', containerPort: props.metrics.port, protocol: 'TCP' });
-    const container = {
-      name: 'server',
-      image: runtime.image,
-      command: runtime.command,
-      args: runtime.args,
-      env: [...Object.entries(runtime.env).map(([name, value]) => ({ name, value })), { name: 'HOME', value: '/tmp' }],
-      ports: containerPorts,
-      // Fails until a version is loaded: no traffic before the first approved model.
-      readinessProbe: { httpGet: { path: runtime.readinessPath, port: runtime.probePort }, periodSeconds: 5, failureThreshold: 3 },
-      // Only "is the process alive": a missing model must not restart the server in a loop.
-      livenessProbe: {
-        ...(runtime.livenessPath ? { httpGet: { path: runtime.livenessPath, port: runtime.probePort } } : { tcpSocket: { port: runtime.probePort } }),
-        initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6,
-      },
-      resources: { requests, limits },
-      securityContext: containerSecurityContext(security),
-      volumeMounts: mounts,
-    };
-    const initContainers = runtime.loadsAtStart ? [{
-      name: 'wait-for-version',
-      image: utilityImage,
-      imagePullPolicy: 'IfNotPresent',
-      command: waitForVersionCommand(modelPath, props.version),
-      resources: { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } },
-      securityContext: containerSecurityContext(security),
-      volumeMounts: [
-        { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
-        { name: 'current', mountPath: CURRENT_VERSION_DIR },
-      ],
-    }] : undefined;
     const podAnnotations = props.metrics ? {
       'prometheus.io/scrape': 'true', 'prometheus.io/port': String(props.metrics.port), 'prometheus.io/path': props.metrics.path ?? '/metrics',
     } : undefined;
 
-    new ApiObject(this, 'Deployment', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: this.name, labels, annotations: { [EXTERNAL_REFS_ANNOTATION]: `persistentvolumeclaim/${props.registry.claimName}` } },
-      spec: {
-        replicas: props.autoscaling ? undefined : replicas.min,
-        selector: { matchLabels: selector },
-        // A new pod must be ready before an old one goes: never below the desired ready replicas.
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-        template: {
-          metadata: { labels: { ...labels, [MODEL_LABEL]: props.model }, annotations: podAnnotations },
-          spec: {
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: podSecurityContext(security),
-            initContainers,
-            containers: [container],
-            volumes,
-          },
-        },
-      },
-    });
+    const { tracks, warning } = serverTracks(this.name, props, replicas);
+    if (warning) this.warnings.push(warning);
+    this.servedModel = props.model;
+    for (const track of tracks) {
+      const trackRuntime = props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port);
+      if (trackRuntime.loadsAtStart && !trackRuntime.reloader && track.version === undefined) this.restartedOnPromotion.push(track.deployment);
+    }
+    for (const [i, track] of tracks.entries()) {
+      renderServerDeployment(this, i === 0 ? 'Deployment' : `${track.track}-Deployment`, {
+        name: track.deployment,
+        model: props.model,
+        modelPath,
+        version: track.version,
+        registry: props.registry,
+        runtime: props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port),
+        labels,
+        track: props.split ? track.track : undefined,
+        replicas: props.autoscaling ? undefined : track.replicas.min,
+        ports: containerPorts,
+        requests,
+        limits,
+        security,
+        utilityImage,
+        podAnnotations,
+        modelLabel: MODEL_LABEL,
+      });
+    }
+    const servicePorts = containerPorts.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: 'TCP' }));
     new ApiObject(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: this.name, labels },
-      spec: {
-        type: props.serviceType ?? 'ClusterIP',
-        selector,
-        ports: containerPorts.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: 'TCP' })),
+      metadata: {
+        name: this.name, labels,
+        annotations: props.split ? { [SPLIT_ANNOTATION]: splitSummary(tracks, !!props.autoscaling, !!props.trafficSplit?.gateway) } : undefined,
       },
+      spec: { type: props.serviceType ?? 'ClusterIP', selector, ports: servicePorts },
     });
-    if (props.autoscaling) {
-      new ApiObject(this, 'Autoscaler', {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: { name: this.name, labels },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
-          minReplicas: replicas.min,
-          maxReplicas: replicas.max,
-          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.autoscaling.cpuUtilization ?? DEFAULT_CPU_UTILIZATION } } }],
-        },
+    if (props.split && props.trafficSplit?.gateway) {
+      for (const track of tracks) {
+        new ApiObject(this, `${track.track}-Service`, {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: `${this.name}-${track.track}`, labels: { ...labels, [TRACK_LABEL]: track.track } },
+          spec: { type: 'ClusterIP', selector: { [DEPLOYMENT_LABEL]: track.deployment }, ports: servicePorts },
+        });
+      }
+      renderHttpRoute(this, 'Route', {
+        name: this.name,
+        labels,
+        gateway: props.trafficSplit.gateway,
+        port: runtime.port,
+        backends: tracks.map((t) => ({ service: `${this.name}-${t.track}`, weight: t.share })),
       });
+    }
+    if (props.autoscaling) {
+      for (const [i, track] of tracks.entries()) {
+        new ApiObject(this, i === 0 ? 'Autoscaler' : `${track.track}-Autoscaler`, {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: track.deployment, labels },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: track.deployment },
+            minReplicas: track.replicas.min,
+            maxReplicas: track.replicas.max,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.autoscaling.cpuUtilization ?? DEFAULT_CPU_UTILIZATION } } }],
+          },
+        });
+      }
     }
     new ApiObject(this, 'DisruptionBudget', {
       apiVersion: 'policy/v1',
@@ -254,13 +235,13 @@ export class ModelServer extends Construct implements IPromotionListener {
   }
 
   /**
-   * What a promotion of its model runs: a server that loads its version at start is
-   * restarted (`kubectl rollout restart`); TensorFlow Serving polls its folder, and a pinned
-   * server stays on its version, so neither needs anything.
+   * What a promotion of its model runs: `kubectl rollout restart` of each Deployment that
+   * loads the latest version at start (any image). TensorFlow Serving and Triton poll their
+   * folder, MLServer's reloader calls its load API, and a pinned track stays on its version:
+   * none of them needs anything.
    */
   public promotionHooks(): PromotionHook[] {
-    if (!this.loadsAtStart || this.version !== undefined) return [];
-    return PromotionHooks.rolloutRestart(this.name).promotionHooks();
+    return this.restartedOnPromotion.flatMap((deployment) => PromotionHooks.rolloutRestart(deployment).promotionHooks());
   }
 
   /** The replica bounds, checked against each other and the disruption budget. */

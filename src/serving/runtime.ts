@@ -1,4 +1,6 @@
 import { Duration } from 'cdk8s';
+import { mlserverContainer, MlserverOptions, mlserverOptionsProblem } from './mlserver';
+import { tritonContainer, TritonOptions } from './triton';
 import { CURRENT_VERSION_LINK } from './wait-for-version';
 
 /** What a runtime puts in the server's container, given the model and its registry folder. */
@@ -20,6 +22,30 @@ export interface RuntimeContainer {
    * ready version and links it), rather than finding versions itself.
    */
   readonly loadsAtStart: boolean;
+  /**
+   * The init container's command when `loadsAtStart`.
+   * @default - wait for a ready version and link it at `MODEL_PATH` (wait-for-version.ts)
+   */
+  readonly initCommand?: string[];
+  /** Files the server reads, rendered as a ConfigMap mounted read-only at `mountPath`; undefined: none. */
+  readonly config?: RuntimeConfig;
+  /**
+   * A container beside the server that brings each new version to it (a load call), for
+   * servers that neither poll the registry nor restart; undefined when none is needed.
+   */
+  readonly reloader?: RuntimeReloader;
+}
+
+/** Files a runtime reads, as ConfigMap data (file name -> content). */
+export interface RuntimeConfig {
+  readonly mountPath: string;
+  readonly data: Record<string, string>;
+}
+
+/** The sidecar that re-links the chosen version and asks the server to load it. */
+export interface RuntimeReloader {
+  readonly image: string;
+  readonly command: string[];
 }
 
 /** Options of the TensorFlow Serving runtime. */
@@ -80,8 +106,9 @@ const TF_GRPC_PORT = 8500;
 
 /**
  * How a model server finds and loads versions from the registry. A new version reaches it
- * the way the runtime expects: TensorFlow Serving polls the model folder and switches to a
- * higher version by itself; any other image loads the version found at start, so
+ * the way the runtime expects: TensorFlow Serving and Triton poll the model folder and
+ * switch to a higher version by themselves; MLServer is told by a generated reloader
+ * sidecar through its load API; any other image loads the version found at start, so
  * `kubectl rollout restart` picks up a new one.
  */
 export class ServingRuntime {
@@ -108,6 +135,7 @@ export class ServingRuntime {
       probePort: TF_REST_PORT,
       readinessPath: `/v1/models/${model}`,
       loadsAtStart: false,
+      config: version === undefined ? undefined : { mountPath: TF_CONFIG_DIR, data: { 'models.config': tfServingPinnedConfig(model, modelPath, version) } },
     }));
   }
 
@@ -132,30 +160,70 @@ export class ServingRuntime {
     }));
   }
 
+  /**
+   * NVIDIA Triton Inference Server, HTTP on 8000 (gRPC 8001 inside the pod only). Triton
+   * finds new versions itself: its repository is the model's registry folder, which it
+   * re-reads every `pollInterval` (`--model-control-mode=poll`, `--repository-poll-secs`),
+   * serving the highest integer version folder (the default `version_policy`, latest 1).
+   * No sidecar and no load call. A pinned `version` (the rollback) shows Triton that version
+   * only, loaded once at start (`--model-control-mode=none`). Readiness is
+   * `GET /v2/models/<model>/ready`. The server's `metrics` port becomes Triton's
+   * `--metrics-port`; without it Triton serves no metrics. See triton.ts for the sources.
+   */
+  public static triton(options: TritonOptions = {}): ServingRuntime {
+    const poll = options.pollInterval ?? Duration.seconds(30);
+    return new ServingRuntime('triton', poll, (model, modelPath, version, metricsPort) => tritonContainer(options, poll, model, modelPath, version, metricsPort));
+  }
+
+  /**
+   * Seldon MLServer, HTTP on 8080 (gRPC 8081 inside the pod only). MLServer has no file
+   * watcher, so the generated model settings point it at a link to the chosen version, and
+   * a small reloader sidecar (Python, on the MLServer image itself) re-links a newly
+   * promoted version and calls MLServer's repository API,
+   * `POST /v2/repository/models/<model>/load`, which loads the new version before it
+   * unloads the old one. A pinned `version` has no reloader. Readiness is
+   * `GET /v2/models/<model>/ready`. The server's `metrics` port becomes
+   * `MLSERVER_METRICS_PORT` (default 8082). See mlserver.ts for the sources.
+   */
+  public static mlserver(options: MlserverOptions): ServingRuntime {
+    const poll = options.pollInterval ?? Duration.seconds(30);
+    return new ServingRuntime('mlserver', poll, (model, modelPath, version, metricsPort) => mlserverContainer(options, poll, model, modelPath, version, metricsPort),
+      mlserverOptionsProblem(options));
+  }
+
   private constructor(
     /** Which preset this is. */
-    public readonly kind: 'tensorflowServing' | 'image',
+    public readonly kind: 'tensorflowServing' | 'triton' | 'mlserver' | 'image',
     /** How often the runtime looks for new versions; undefined when it does not. */
     public readonly pollInterval: Duration | undefined,
-    private readonly build: (model: string, modelPath: string, version: number | undefined) => RuntimeContainer,
+    private readonly build: (model: string, modelPath: string, version: number | undefined, metricsPort: number | undefined) => RuntimeContainer,
+    /** What is wrong with the preset's own options, found when it was made. */
+    private readonly optionsProblem?: string,
   ) {}
 
-  /** The container settings for `model`, served from `modelPath`, pinned to `version` if given. */
-  public containerFor(model: string, modelPath: string, version?: number): RuntimeContainer {
-    return this.build(model, modelPath, version);
+  /**
+   * The container settings for `model`, served from `modelPath`, pinned to `version` if
+   * given; servers with their own metrics endpoint serve it on `metricsPort` if given.
+   */
+  public containerFor(model: string, modelPath: string, version?: number, metricsPort?: number): RuntimeContainer {
+    return this.build(model, modelPath, version, metricsPort);
   }
 
   /** Why the runtime's settings cannot work, or undefined. */
   public problem(): string | undefined {
+    if (this.optionsProblem) return this.optionsProblem;
     if (this.pollInterval) {
-      const seconds = this.pollInterval.toSeconds();
+      // toSeconds() throws on a fraction; a fraction is what the message must name.
+      const seconds = this.pollInterval.toMilliseconds() / 1000;
       if (!Number.isInteger(seconds) || seconds < 1) {
-        return `'pollInterval' must be a whole number of seconds of at least 1 (0 would stop TensorFlow Serving from ever seeing a new version), got ${seconds}`;
+        return `'pollInterval' must be a whole number of seconds of at least 1 (0 would stop ${RUNTIME_NAMES[this.kind]} from ever seeing a new version), got ${seconds}`;
       }
     }
     return undefined;
   }
 }
+
+const RUNTIME_NAMES = { tensorflowServing: 'TensorFlow Serving', triton: 'Triton', mlserver: 'MLServer', image: 'the server' } as const;
 
 /** Where the TensorFlow Serving model config (a pinned version) is mounted. */
 export const TF_CONFIG_DIR = '/etc/tfserving';

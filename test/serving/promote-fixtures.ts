@@ -1,4 +1,4 @@
-import { App } from 'cdk8s';
+import { App, Duration } from 'cdk8s';
 import { Baseline, ContainerStep, Dataset, Evaluate, FeatureEngineering, ModelRegistry, ModelServer, Pipeline, Promote, RegistryAccess, ServingRuntime, Threshold, ThresholdComparison, Train } from '../../src';
 
 const image = 'ghcr.io/acme/churn:1.0.0';
@@ -8,9 +8,9 @@ const image = 'ghcr.io/acme/churn:1.0.0';
  * and two servers of the model: one on any image (restarted after a promotion) and one on
  * TensorFlow Serving (polls its folder).
  */
-export function promotedPipeline(app: App, options: { runId?: string } = {}) {
+export function promotedPipeline(app: App, options: { runId?: string; ttl?: Duration } = {}) {
   const registry = ModelRegistry.fromClaimName('model-registry', { access: RegistryAccess.READ_WRITE_MANY });
-  const p = new Pipeline(app, 'churn', { namespace: 'ml', defaults: { image }, runId: options.runId });
+  const p = new Pipeline(app, 'churn', { namespace: 'ml', defaults: { image }, runId: options.runId, ttlAfterFinished: options.ttl });
   const ingest = new ContainerStep(p, 'ingest', { outputs: { raw: Dataset } });
   const features = new FeatureEngineering(p, 'features', { datasets: { raw: ingest.outputs.raw }, split: { train: 0.8, test: 0.2, seed: 7 } });
   const train = new Train(p, 'train', { features: features.outputs.train });

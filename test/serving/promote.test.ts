@@ -3,7 +3,7 @@ import { join } from 'path';
 import { App } from 'cdk8s';
 import {
   ApprovedModel, ContainerStep, Evaluate, Features, Model, ModelRegistry, ModelServer, Pipeline, Promote, PromoteProps, PromotionHooks, RegistryAccess,
-  ServingRuntime, Threshold,
+  ServingRuntime, ServingSplit, Threshold,
 } from '../../src';
 import { verifyObjects } from '../../src/verify';
 import { envOf, expectSynthFailure, findOne, K8sObject, stepJobs, synth } from '../support/synth';
@@ -88,6 +88,25 @@ describe('Promote', () => {
     expect(pod.serviceAccountName).toBeUndefined();
     expect(envOf(pod.containers[0]).MLOPS_PROMOTION_HOOKS).toBeUndefined();
     expect(objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-promote')).toEqual([]);
+  });
+
+  test('a split (both tracks pinned) and MLServer (its reloader loads new versions) need nothing; a plain image server is restarted', () => {
+    const { objects } = synth((app) => {
+      promotion(app, (_e, p) => ({
+        notify: [
+          new ModelServer(p, 'churn-split', {
+            model: 'churn', registry, runtime: ServingRuntime.image({ image: 'ghcr.io/acme/churn-server:1.4.0' }), version: 6, split: ServingSplit.canary({ version: 7, share: 10 }),
+          }),
+          new ModelServer(p, 'churn-server', { model: 'churn', registry, runtime: ServingRuntime.image({ image: 'ghcr.io/acme/churn-server:1.4.0' }) }),
+          new ModelServer(p, 'churn-ml', { model: 'churn', registry, runtime: ServingRuntime.mlserver({ implementation: 'mlserver_sklearn.SKLearnModel' }) }),
+        ],
+      }));
+    });
+    expect(errorsOf(objects)).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort()).toEqual(['churn-ml', 'churn-server', 'churn-split', 'churn-split-canary']);
+    expect(JSON.parse(envOf(stepJobs(objects).promote.spec.template.spec.containers[0]).MLOPS_PROMOTION_HOOKS))
+      .toEqual([{ description: 'restart deployment/churn-server', command: ['kubectl', 'rollout', 'restart', 'deployment/churn-server'] }]);
+    expect(findOne(objects, 'Role', (o) => o.metadata.name === 'churn-promote').rules[0].resourceNames).toEqual(['churn-server']);
   });
 
   test('hooks of several servers and custom hooks share one Role: one rule per kind, names merged', () => {
