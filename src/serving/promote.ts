@@ -9,9 +9,8 @@ import { Pipeline } from '../model/pipeline';
 import { isWholeNumberIn, shown } from '../model/values';
 import { StepVolume } from '../model/step-volume';
 import { promoteScript } from '../backends/plain/assets';
-import type * as k8s from '../backends/plain/k8s-types';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
-import type { IPromotionListener } from './promotion-hook';
+import type { IPromotionListener, PromotionRbacRule } from './promotion-hook';
 import { RegistryAccess } from './registry';
 import type { ModelRegistry } from './registry';
 
@@ -149,7 +148,7 @@ export class Promote extends BatchStep {
   }
 
   /** The hooks' identity: a ServiceAccount whose Role grants exactly the hooks' rules. */
-  private declareIdentity(rules: readonly k8s.PolicyRule[]): string {
+  private declareIdentity(rules: readonly PromotionRbacRule[]): string {
     const name = `${this.pipeline.pipelineName}-${this.stepName}`;
     const labels = { 'app.kubernetes.io/component': 'promotion' };
     new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels }, automountServiceAccountToken: false });
@@ -173,8 +172,8 @@ export class Promote extends BatchStep {
 }
 
 /** Rules on the same group, resource and verbs merged into one, names sorted: one readable grant per kind. */
-function mergeRules(rules: readonly k8s.PolicyRule[]): k8s.PolicyRule[] {
-  const merged = new Map<string, k8s.PolicyRule>();
+function mergeRules(rules: readonly PromotionRbacRule[]): PromotionRbacRule[] {
+  const merged = new Map<string, PromotionRbacRule>();
   for (const rule of rules) {
     const key = JSON.stringify([rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames === undefined]);
     const seen = merged.get(key);

@@ -1,4 +1,20 @@
-import type * as k8s from '../backends/plain/k8s-types';
+/**
+ * An RBAC rule of the promotion's Role, as Kubernetes' `PolicyRule` (declared here: the
+ * kubernetes-models types are a build-time dependency that users do not install).
+ */
+export interface PromotionRbacRule {
+  /** API groups: `['apps']`; `''` is the core group. */
+  readonly apiGroups: readonly string[];
+  /** Resources: `['deployments']`. */
+  readonly resources: readonly string[];
+  /** Verbs: `['get', 'patch']`. */
+  readonly verbs: readonly string[];
+  /**
+   * The objects the rule is limited to.
+   * @default - every object of those resources in the namespace
+   */
+  readonly resourceNames?: readonly string[];
+}
 
 /**
  * One thing to do once a new version is published: restart a Deployment, call a server's
@@ -14,7 +30,7 @@ export interface PromotionHook {
   /** The command and its arguments, run without a shell on the promotion's image. */
   readonly command: readonly string[];
   /** The least the command needs from the API; `[]` when it needs nothing. */
-  readonly rules: readonly k8s.PolicyRule[];
+  readonly rules: readonly PromotionRbacRule[];
 }
 
 /**
