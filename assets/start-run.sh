@@ -33,16 +33,20 @@ mkdir -p "$work"
 hash=$(printf '%s' "$run" | sha256sum | cut -c1-8)
 sed -e "s/@@run-hash@@/$hash/g" "$plan" > "$work/plan"
 # The run's own Jobs carry its id and an owner reference to its coordinator Job, so that
-# deleting the run (the CronJob's history limit, kubectl delete) deletes them with it.
+# deleting the run (the CronJob's history limit, kubectl delete) deletes them with it. So
+# does the run's grant (a Role and RoleBinding letting its gates patch their own Jobs, by
+# name), created first: a binding is checked against its Role, which must exist.
 sed -e "s/@@run-hash@@/$hash/g" -e "s/@@run@@/$run/g" "$templates" \
   | jq -c --arg run "$run" --arg uid "$uid" '
-      def mine: .metadata.labels["mlops.cdk8s.io/run"] = $run
-        | .spec.template.metadata.labels["mlops.cdk8s.io/run"] = $run
+      def owned: .metadata.labels["mlops.cdk8s.io/run"] = $run
         | .metadata.ownerReferences = [{apiVersion: "batch/v1", kind: "Job", name: $run, uid: $uid}];
-      {apiVersion: "v1", kind: "List", items: ([.run[] | mine] + .shared)}' > "$work/jobs.json" \
+      def mine: owned | .spec.template.metadata.labels["mlops.cdk8s.io/run"] = $run;
+      {apiVersion: "v1", kind: "List", items: ([(.grants // [])[] | owned] + [.run[] | mine] + .shared)}' > "$work/jobs.json" \
   || die "the run templates at $templates are not the JSON the backend writes"
 
-say "starting run $run of pipeline ${MLOPS_PIPELINE:?} in namespace $ns: $(jq '.items | length' "$work/jobs.json") Jobs"
+what="$(jq '[.items[] | select(.kind == "Job")] | length' "$work/jobs.json") Jobs"
+if jq -e 'any(.items[]; .kind == "Role")' "$work/jobs.json" >/dev/null; then what+=" and the Role its gates report with"; fi
+say "starting run $run of pipeline ${MLOPS_PIPELINE:?} in namespace $ns: $what"
 while :; do
   # One request per Job; Jobs that exist already are reported as AlreadyExists and kept.
   # --validate=false: the templates were checked against the schema at synth, and kubectl
@@ -51,13 +55,13 @@ while :; do
     say "created the run's Jobs"
     break
   fi
-  failures=$(grep -v -e '^job\.batch/' -e '(AlreadyExists)' <<<"$out" || true)
+  failures=$(grep -v -e '^job\.batch/' -e '^role\.rbac\.authorization\.k8s\.io/' -e '^rolebinding\.rbac\.authorization\.k8s\.io/' -e '(AlreadyExists)' <<<"$out" || true)
   if [[ -z "$failures" ]]; then
     say "created the run's Jobs ($(grep -c '(AlreadyExists)' <<<"$out") existed already: a restarted coordinator, or a Job reused across runs)"
     break
   fi
   if grep -q '(Forbidden)' <<<"$failures"; then
-    printf 'error: the coordinator may not create Jobs (its Role needs create on batch/jobs): %s\n' "$failures" >&2
+    printf 'error: the coordinator may not create the run'"'"'s objects (its Role needs create on batch/jobs, and with gates on rbac.authorization.k8s.io roles and rolebindings): %s\n' "$failures" >&2
     exit 5
   fi
   say "warning: creating the run's Jobs failed, trying again in ${poll}s: $failures"

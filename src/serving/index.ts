@@ -6,5 +6,8 @@ export * from './split';
 export type { MlserverOptions } from './mlserver';
 export type { TritonOptions } from './triton';
 export * from './topology-diagram';
+export * from './batch-data';
+export * from './batch-inference';
+export * from './batch-inference-props';
 export * from './promote';
 export * from './promotion-hook';

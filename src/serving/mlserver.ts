@@ -67,6 +67,7 @@ export function mlserverContainer(
     readinessPath: `/v2/models/${model}/ready`,
     livenessPath: '/v2/health/live',
     loadsAtStart: true,
+    followsNewVersions: version === undefined,
     config: { mountPath: MLSERVER_SETTINGS_DIR, data: { 'model-settings.json': `${JSON.stringify(settings, null, 2)}\n` } },
     reloader: version === undefined ? {
       image,

@@ -1,6 +1,5 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { StepSecurity } from '../model/container-spec';
 import { dnsLabelProblem, imageReferenceProblem } from '../model/names';
 import { checkResources, resolveResources, toQuantities } from '../model/resources';
 import { isWholeNumberIn, shown } from '../model/values';
@@ -9,6 +8,7 @@ import { renderHttpRoute } from './http-route';
 import type { ModelServerProps } from './model-server-props';
 import { PromotionHooks } from './promotion-hook';
 import type { IPromotionListener, PromotionHook } from './promotion-hook';
+import { resolvePodSecurity } from './pod-security';
 import { RegistryAccess } from './registry';
 import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
 import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
@@ -17,7 +17,6 @@ import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
 export const SERVER_LABEL = 'mlops.cdk8s.io/server';
 /** On a server's pods: the model it serves. */
 export const MODEL_LABEL = 'mlops.cdk8s.io/model';
-const DEFAULT_SECURITY: Required<StepSecurity> = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
 const DEFAULT_REPLICAS = 2;
 const DEFAULT_CPU_UTILIZATION = 70;
 /** A Service name is a DNS-1035 label: it must start with a letter. */
@@ -36,8 +35,8 @@ export class ModelServer extends Construct implements IPromotionListener {
   /** The model it serves: its folder in the registry. */
   public readonly servedModel: string;
   /**
-   * Its Deployments that load the latest version once, at start, with nothing to bring them
-   * a new one (no poll, no reloader): a promotion restarts them.
+   * Its Deployments that follow the latest version but load it only at start (any image):
+   * a promotion restarts them.
    */
   private readonly restartedOnPromotion: string[] = [];
   /** The port clients call on the Service. */
@@ -95,14 +94,7 @@ export class ModelServer extends Construct implements IPromotionListener {
       fail(`probes call port ${shown(runtime.probePort)}, which the server does not expose (serving port ${runtime.port}`
         + `${props.metrics ? `, metrics port ${props.metrics.port}` : ''}); probe the serving port or the metrics port`);
     }
-    const security: Required<StepSecurity> = { ...DEFAULT_SECURITY, ...definedFields(props.security) };
-    for (const [prop, value] of [['security.user', security.user], ['security.group', security.group]] as const) {
-      if (!isWholeNumberIn(value, 0, 2147483647)) fail(`'${prop}' must be a whole number from 0 to 2147483647, got ${shown(value)}`);
-    }
-    if (security.user === 0 && security.runAsNonRoot) {
-      fail('\'security.user\' is 0 (root) while runAsNonRoot is on: the kubelet would refuse to start the container; '
-        + 'use a non-zero uid, or set security.runAsNonRoot to false to run as root on purpose');
-    }
+    const security = resolvePodSecurity(props.security, fail);
     const replicas = this.checkReplicas(props, fail);
     const resources = resolveResources(props.resources);
     for (const problem of checkResources(resources)) fail(problem);
@@ -146,8 +138,8 @@ export class ModelServer extends Construct implements IPromotionListener {
     if (warning) this.warnings.push(warning);
     this.servedModel = props.model;
     for (const track of tracks) {
-      const trackRuntime = props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port);
-      if (trackRuntime.loadsAtStart && !trackRuntime.reloader && track.version === undefined) this.restartedOnPromotion.push(track.deployment);
+      const follows = props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port).followsNewVersions;
+      if (track.version === undefined && !follows) this.restartedOnPromotion.push(track.deployment);
     }
     for (const [i, track] of tracks.entries()) {
       renderServerDeployment(this, i === 0 ? 'Deployment' : `${track.track}-Deployment`, {
@@ -236,9 +228,9 @@ export class ModelServer extends Construct implements IPromotionListener {
 
   /**
    * What a promotion of its model runs: `kubectl rollout restart` of each Deployment that
-   * loads the latest version at start (any image). TensorFlow Serving and Triton poll their
-   * folder, MLServer's reloader calls its load API, and a pinned track stays on its version:
-   * none of them needs anything.
+   * follows the latest version but loads it only at start (any image). TensorFlow Serving and
+   * Triton poll their folder, MLServer's reloader calls its load API, and a pinned version
+   * (a rollback, a split's tracks) stays: none of them needs anything.
    */
   public promotionHooks(): PromotionHook[] {
     return this.restartedOnPromotion.flatMap((deployment) => PromotionHooks.rolloutRestart(deployment).promotionHooks());
@@ -277,9 +269,4 @@ export class ModelServer extends Construct implements IPromotionListener {
     }
     return { min, max };
   }
-}
-
-/** The fields of `value` that are set, so undefined does not override a default. */
-function definedFields<T extends object>(value: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -23,6 +23,12 @@ export interface RuntimeContainer {
    */
   readonly loadsAtStart: boolean;
   /**
+   * Whether a newly published version reaches the running server without a restart (it
+   * polls the registry, or its reloader tells it); false when only new pods load it, so a
+   * promotion restarts the Deployment. Always false when pinned to a version.
+   */
+  readonly followsNewVersions: boolean;
+  /**
    * The init container's command when `loadsAtStart`.
    * @default - wait for a ready version and link it at `MODEL_PATH` (wait-for-version.ts)
    */
@@ -135,6 +141,7 @@ export class ServingRuntime {
       probePort: TF_REST_PORT,
       readinessPath: `/v1/models/${model}`,
       loadsAtStart: false,
+      followsNewVersions: version === undefined,
       config: version === undefined ? undefined : { mountPath: TF_CONFIG_DIR, data: { 'models.config': tfServingPinnedConfig(model, modelPath, version) } },
     }));
   }
@@ -157,6 +164,7 @@ export class ServingRuntime {
       readinessPath: options.readinessPath ?? '/',
       livenessPath: options.livenessPath,
       loadsAtStart: true,
+      followsNewVersions: false,
     }));
   }
 

@@ -69,6 +69,7 @@ export function tritonContainer(
     readinessPath: `/v2/models/${model}/ready`,
     livenessPath: '/v2/health/live',
     loadsAtStart: true,
+    followsNewVersions: version === undefined,
     initCommand: tritonRepositoryCommand(modelPath, version, model),
   };
 }

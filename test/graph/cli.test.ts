@@ -57,13 +57,13 @@ describe('cdk8s-mlops graph', () => {
   });
 
   test('a scheduled pipeline is drawn from its run templates, with its CronJob', async () => {
-    const r = await run(['graph', 'dist/scoring.k8s.yaml', '-o', out, '--format', 'html']);
+    const r = await run(['graph', 'dist/churn-retrain.k8s.yaml', '-o', out, '--format', 'html']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`pipeline scoring (namespace ml-churn): 5 steps -> ${out}/scoring.html\n`);
-    const html = fs.readFileSync(path.join(out, 'scoring.html'), 'utf8');
-    expect([...html.matchAll(/<g class="node [^"]*" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['export-model', 'fetch', 'score', 'publish', 'prune-runs']);
-    expect(html).toContain('<div class="card" data-kind="CronJob" data-name="scoring">');
+    expect(r.stdout).toBe(`pipeline churn-retrain (namespace ml-churn): 7 steps -> ${out}/churn-retrain.html\n`);
+    const html = fs.readFileSync(path.join(out, 'churn-retrain.html'), 'utf8');
+    expect([...html.matchAll(/<g class="node [^"]*" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['fetch', 'features', 'train', 'evaluate', 'evaluate-gate', 'publish', 'prune-runs']);
+    expect(html).toContain('<div class="card" data-kind="CronJob" data-name="churn-retrain">');
     expect(html).toContain('<h2>Warnings</h2><p class="note">None.</p>');
   });
 

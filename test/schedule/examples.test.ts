@@ -1,5 +1,9 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { Testing } from 'cdk8s';
 import { churnNightly } from '../../examples/nightly/pipeline';
 import { hourlyScoring } from '../../examples/scoring/pipeline';
+import { verifyObjects } from '../../src/verify';
 import { findOne, K8sObject, synth } from '../support/synth';
 
 describe('the nightly retraining of the churn pipeline', () => {
@@ -25,19 +29,44 @@ describe('the nightly retraining of the churn pipeline', () => {
   });
 });
 
-describe('the hourly scoring run', () => {
+describe('hourly batch scoring with the approved model', () => {
   const { objects } = synth(hourlyScoring);
+  const retrain = objects.filter((o) => o.metadata.labels?.['mlops.cdk8s.io/pipeline'] === 'churn-retrain');
+  const scoring = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'batch-inference');
 
-  test('replaces a late hour with the next one', () => {
-    expect(findOne(objects, 'CronJob').spec).toMatchObject({ schedule: '5 * * * *', timeZone: 'UTC', concurrencyPolicy: 'Replace', startingDeadlineSeconds: 600 });
+  test('retrains every Monday; publish runs only after the gate approved, and each run grants its own gate', () => {
+    expect(findOne(retrain, 'CronJob').spec).toMatchObject({ schedule: '0 3 * * 1', timeZone: 'UTC', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 7200 });
+    const cm = findOne(retrain, 'ConfigMap', (o) => o.data?.jobs !== undefined);
+    expect(cm.data.plan).toContain('publish\tchurn-retrain-publish-@@run-hash@@\tevaluate-gate\n');
+    const { run, grants } = JSON.parse(cm.data.jobs);
+    const publish = run.find((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'] === 'publish').spec.template.spec;
+    expect(publish.volumes).toContainEqual({ name: 'volume-0', persistentVolumeClaim: { claimName: 'churn-models' } });
+    expect(grants.map((g: K8sObject) => `${g.kind}/${g.metadata.name}`)).toEqual(['Role/churn-retrain-reporter-@@run-hash@@', 'RoleBinding/churn-retrain-reporter-@@run-hash@@']);
+    expect(grants[0].rules[0].resourceNames).toEqual(['churn-retrain-evaluate-gate-@@run-hash@@']);
   });
 
-  test('reuses the model export across runs; fetch, score and publish run every hour', () => {
-    const { run, shared } = JSON.parse(findOne(objects, 'ConfigMap').data.jobs);
-    expect(shared.map((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'])).toEqual(['export-model']);
-    expect(run.map((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'])).toEqual(['fetch', 'score', 'publish', 'prune-runs']);
-    const score = run[1].spec.template.spec.containers[0].env;
-    expect(score).toContainEqual({ name: 'MLOPS_INPUT_MODEL', value: `/mnt/workspace/scoring/export-model-${shared[0].metadata.name.slice(-8)}/model` });
-    expect(score).toContainEqual({ name: 'MLOPS_INPUT_CUSTOMERS', value: '/mnt/workspace/scoring/runs/@@run@@/fetch/customers' });
+  test('scores every hour at :05 with the registry\'s newest ready version, into a folder per scheduled hour', () => {
+    expect(scoring.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/churn-scores-pick-version', 'CronJob/churn-scores']);
+    const cronJob = findOne(scoring, 'CronJob');
+    expect(cronJob.metadata.namespace).toBe('ml-churn');
+    expect(cronJob.spec).toMatchObject({ schedule: '5 * * * *', timeZone: 'UTC', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 600, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'registry', persistentVolumeClaim: { claimName: 'churn-models', readOnly: true } });
+    expect(pod.containers[0].env).toEqual(expect.arrayContaining([
+      { name: 'INPUT_URI', value: 's3://acme-datalake/churn/customers/last-hour' },
+      { name: 'OUTPUT_PATH', value: '/mnt/claims/churn-scores/hourly/$(MLOPS_RUN)' },
+    ]));
+    expect(cronJob.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(3000);
+  });
+
+  test('every object verifies against the strict 1.27 schema', () => {
+    expect(verifyObjects(objects).problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  test('the README draws the retraining exactly as the model does', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Hourly batch scoring with the approved model'));
+    const drawn = /```mermaid\n([\s\S]*?)```/.exec(section)![1];
+    expect(drawn).toBe(hourlyScoring(Testing.app()).retrain.toMermaid());
   });
 });

@@ -129,6 +129,7 @@ describe('the run prelude creates a run\'s Jobs, then coordinates them', () => {
     writeFileSync(join(denied.store, 'fail'), 'Error from server (Forbidden): error when creating "/tmp/run/jobs.json": jobs.batch is forbidden: User "system:serviceaccount:ml:nightly-coordinator" cannot create resource "jobs" in API group "batch" in the namespace "ml"');
     const d = denied.run('nightly-29412345');
     expect(d.status).toBe(5);
-    expect(d.stderr).toContain('error: the coordinator may not create Jobs (its Role needs create on batch/jobs): Error from server (Forbidden)');
+    expect(d.stderr).toContain('error: the coordinator may not create the run\'s objects (its Role needs create on batch/jobs, and with gates on '
+      + 'rbac.authorization.k8s.io roles and rolebindings): Error from server (Forbidden)');
   });
 });

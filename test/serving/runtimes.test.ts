@@ -131,6 +131,17 @@ describe('MLServer', () => {
     expect(pod.initContainers[0].command.slice(3)).toEqual(['wait-for-version', '/models/recommend', '', '/run/mlops/model']);
   });
 
+  test('MLServer finds the mounted settings once: its repository glob (mlserver/repository/repository.py) skips the ConfigMap\'s hidden ..data folders', () => {
+    // The layout the kubelet gives a ConfigMap volume: timestamped folder, ..data link, a link per key.
+    const root = mkdtempSync(join(tmpdir(), 'mlserver-settings-'));
+    mkdirSync(join(root, '..2026_11_27_10_00_00.1'));
+    writeFileSync(join(root, '..2026_11_27_10_00_00.1', 'model-settings.json'), '{}');
+    symlinkSync('..2026_11_27_10_00_00.1', join(root, '..data'));
+    symlinkSync('..data/model-settings.json', join(root, 'model-settings.json'));
+    const found = execFileSync('python3', ['-c', 'import glob, os, sys; print(glob.glob(os.path.join(sys.argv[1], "**", "model-settings.json"), recursive=True))', root], { encoding: 'utf8' });
+    expect(found.trim()).toBe(`['${join(root, 'model-settings.json')}']`);
+  });
+
   test('pinned: no reloader, the init container links the named version', () => {
     const pod = findOne(serve({ runtime: sklearn, version: 4 }), 'Deployment').spec.template.spec;
     expect(pod.containers.map((c: any) => c.name)).toEqual(['server']);

@@ -1,6 +1,9 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
 import { ModelRegistry, ModelServer, ModelServerProps, RegistryAccess, ServingRuntime, ServingSplit, TrafficSplit } from '../../src';
-import { verifyObjects } from '../../src/verify';
+import { MlopsValidation, ValidationContextLike, verifyObjects } from '../../src/verify';
 import { expectSynthFailure, findOne, K8sObject, synth } from '../support/synth';
 import { httpRouteValidator } from './httproute-schema';
 
@@ -132,6 +135,27 @@ describe('opt-in HTTPRoute: exact weights through the Gateway API', () => {
     expect(verifyObjects([route]).problems.map((p) => p.rule)).toEqual(['schema/unknown-kind']);
     expect(findOne(objects, 'Service', (o) => o.metadata.name === 'rec').metadata.annotations['mlops.cdk8s.io/split']).toBe(
       'stable=12 90% (9 pods), canary=13 10% (1 pod); the HTTPRoute weighs requests exactly; this Service, for callers inside the cluster, splits per pod');
+  });
+
+  test('the cdk8s validation plugin refuses the unchecked route by default and passes it with unknownKinds: warning, as docs/serving.md says', async () => {
+    const { outdir, files } = synth((app) => {
+      new ModelServer(new Chart(app, 'serving', { namespace: 'ml' }), 'rec', {
+        ...base, version: 12, split: ServingSplit.canary({ version: 13, share: 10 }), trafficSplit: TrafficSplit.httpRoute({ gateway: { name: 'public' } }),
+      });
+    });
+    const manifest = join(outdir, Object.keys(files)[0]);
+    const run = async (props: ConstructorParameters<typeof MlopsValidation>[0]) => {
+      const result: { status?: string; rules: string[] } = { rules: [] };
+      const context: ValidationContextLike = {
+        manifests: [manifest], pkg: 'cdk8s-mlops', version: '0.0.0', metadata: {}, logger: { log: () => undefined },
+        report: { addViolation: (v) => { result.rules.push(v.ruleName); }, submit: (status) => { result.status = status; } },
+        parseManifest: (p) => parseAllDocuments(readFileSync(p, 'utf8')).map((d) => d.toJS()),
+      };
+      await new MlopsValidation(props).validate(context);
+      return result;
+    };
+    expect(await run({})).toEqual({ status: 'failure', rules: ['error: schema/unknown-kind'] });
+    expect(await run({ unknownKinds: 'warning' })).toEqual({ status: 'success', rules: ['warning: schema/unknown-kind'] });
   });
 
   test('the CRD check is strict: an unknown field, a weight out of range and a missing backend name fail it', () => {

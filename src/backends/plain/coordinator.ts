@@ -39,6 +39,8 @@ export interface CoordinatorProps {
   readonly runTemplates?: () => string;
   /** Plan lines of nodes the backend adds after the steps (`planLines`). */
   readonly planTail?: () => string;
+  /** Whether each run creates its own Role and RoleBinding (`Reporter.runGrants`); read at synthesis. */
+  readonly runGrants?: () => boolean;
 }
 
 /**
@@ -155,7 +157,7 @@ export class Coordinator extends Construct {
   }
 
   private rules(): k8s.PolicyRule[] {
-    if (this.props.runTemplates) return runCoordinatorRules();
+    if (this.props.runTemplates) return runCoordinatorRules(this.props.runGrants?.() ?? false);
     const names = [...this.props.plan().map((s) => s.jobName), this.versionedName()];
     return [
       // Listing cannot be narrowed by name; the script lists only its pipeline's label.

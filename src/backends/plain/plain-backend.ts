@@ -52,7 +52,8 @@ export class PlainBackend implements IPipelineBackend {
   private coordinator?: Coordinator;
   private workspace?: ApiObject;
   private readonly stepJobs: ApiObject[] = [];
-  private gates?: { reporter: Reporter; script: ApiObject };
+  private gateScriptConfigMap?: ApiObject;
+  private reporterSupport?: Reporter;
   private planCache?: { graph: PipelineGraph; steps: Map<Step, PlannedStep>; order: PlannedStep[] };
 
   public constructor(props: PlainBackendProps = {}) {
@@ -77,6 +78,7 @@ export class PlainBackend implements IPipelineBackend {
       plan: () => this.plan().order,
       runTemplates: pipeline.runs ? () => this.runTemplates() : undefined,
       planTail: pipeline.runs ? () => planLines(this.addedRunNodes()) : undefined,
+      runGrants: pipeline.runs ? () => this.plan().order.some(reportsOnItsJob) : undefined,
     });
     if (pipeline.runs?.keepArtifactsOfRuns !== undefined) {
       declarePruneRbac(this.coordinator, pipeline);
@@ -85,9 +87,14 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public addStep(step: Step): void {
+    const gate = step.kind.name === NodeKind.GATE.name;
+    // What gates share is made with the first one, before synthesis starts.
+    if (gate) {
+      this.reporter();
+      this.gateScript();
+    }
     // Each run creates its own step Jobs from the coordinator's templates: none in the YAML.
     if (this.pipeline!.runs) return;
-    const gate = step.kind.name === NodeKind.GATE.name;
     const job = lazilyNamedObject(step, 'Resource', {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -100,7 +107,7 @@ export class PlainBackend implements IPipelineBackend {
     // workspace claim before any pod that mounts it.
     this.coordinator!.job.addDependency(job);
     if (this.workspace) job.addDependency(this.workspace);
-    if (gate) job.addDependency(this.gateSupport().script);
+    if (gate) job.addDependency(this.gateScript());
     this.stepJobs.push(job);
   }
 
@@ -142,7 +149,8 @@ export class PlainBackend implements IPipelineBackend {
     const order = this.plan().order;
     const reused = order.filter((p) => pipeline.isReusedAcrossRuns(p.step)).map(runNode);
     const perRun = order.filter((p) => !pipeline.isReusedAcrossRuns(p.step)).map(runNode);
-    return runTemplates(pipeline, [...perRun, ...this.addedRunNodes()], reused);
+    const grants = order.some(reportsOnItsJob) ? this.reporter().runGrants() : [];
+    return runTemplates(pipeline, [...perRun, ...this.addedRunNodes()], reused, grants);
   }
 
   /** Nodes each run has besides the steps: the pruning of old runs' folders, after every step. */
@@ -167,22 +175,26 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   /**
-   * What every gate of the pipeline shares, made with the first gate: the reporter identity
-   * that lets a gate write its verdict, and the ConfigMap holding the gate script.
+   * The identity of pods that report on their own Job, made with the first of them. Every
+   * library container that patches its own Job (a gate's verdict, a step's values) uses it,
+   * and names its Job in `reportsOnItsJob`: the grant follows, by name, in the YAML or per run.
    */
-  private gateSupport(): { reporter: Reporter; script: ApiObject } {
-    if (this.gates) return this.gates;
+  private reporter(): Reporter {
+    this.reporterSupport ??= new Reporter(this.pipeline!, 'Reporter', () => this.plan().order.filter(reportsOnItsJob).map((p) => p.jobName));
+    return this.reporterSupport;
+  }
+
+  /** The ConfigMap holding the gate script, made with the first gate. */
+  private gateScript(): ApiObject {
     const pipeline = this.pipeline!;
-    const reporter = new Reporter(pipeline, 'Reporter', () => this.plan().order.filter((p) => p.kind === 'gate').map((p) => p.jobName));
-    const script = new ApiObject(pipeline, 'GateScript', {
+    this.gateScriptConfigMap ??= new ApiObject(pipeline, 'GateScript', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       // Named by the script's hash: a gate Job (whose hash covers this name) changes with it.
       metadata: { name: `${pipeline.pipelineName}-gate-${shortHash(gateScript())}`, labels: { 'app.kubernetes.io/component': 'gate' } },
       data: { 'gate.sh': gateScript() },
     });
-    this.gates = { reporter, script };
-    return this.gates;
+    return this.gateScriptConfigMap;
   }
 
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
@@ -197,8 +209,8 @@ export class PlainBackend implements IPipelineBackend {
           stepDirOf,
           workspaceClaim: workspaceClaimName(pipeline),
           image: this.coordinatorImage,
-          scriptConfigMap: this.gateSupport().script.name,
-          reporter: this.gateSupport().reporter,
+          scriptConfigMap: this.gateScript().name,
+          reporter: this.reporter(),
           labels: pipeline.extraLabels,
         }),
         perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
@@ -207,4 +219,12 @@ export class PlainBackend implements IPipelineBackend {
     }
     return this.planCache;
   }
+}
+
+/**
+ * Whether a planned node's pod patches its own Job, and so needs the reporter's grant on it:
+ * a gate writes its verdict there. (A step reporting values will too.)
+ */
+function reportsOnItsJob(p: PlannedStep): boolean {
+  return p.kind === 'gate';
 }

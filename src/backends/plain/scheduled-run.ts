@@ -48,12 +48,14 @@ export function planLines(nodes: readonly RunNode[]): string {
 }
 
 /**
- * The ConfigMap value the prelude reads: the step Jobs every run creates, as JSON.
+ * The ConfigMap value the prelude reads: the objects every run creates, as JSON.
  * `run` holds the Jobs of one run (the prelude names them, labels them with the run id and
  * makes the run's coordinator their owner); `shared` the Jobs reused across runs, created
- * as they are, with no owner, so deleting a run leaves them for the next.
+ * as they are, with no owner, so deleting a run leaves them for the next; `grants` (only
+ * when some Job reports on itself) the run's Role and RoleBinding (`Reporter.runGrants`),
+ * labelled and owned like the run's Jobs.
  */
-export function runTemplates(pipeline: Pipeline, run: readonly RunNode[], shared: readonly RunNode[]): string {
+export function runTemplates(pipeline: Pipeline, run: readonly RunNode[], shared: readonly RunNode[], grants: ReadonlyArray<Record<string, unknown>> = []): string {
   const job = (p: RunNode) => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -68,7 +70,7 @@ export function runTemplates(pipeline: Pipeline, run: readonly RunNode[], shared
     },
     spec: p.jobSpec,
   });
-  return JSON.stringify({ run: run.map(job), shared: shared.map(job) });
+  return JSON.stringify({ run: run.map(job), shared: shared.map(job), ...(grants.length > 0 && { grants }) });
 }
 
 /** What a run's coordinator adds to its environment: who it is, read from its pod's labels. */
@@ -85,12 +87,16 @@ export function runCoordinatorEnv(): k8s.EnvVar[] {
 /**
  * RBAC of a run's coordinator. Its own Job and its step Jobs are named when the run starts,
  * so neither `create` nor `patch` can be limited by `resourceNames`: they cover every Job
- * of the namespace (see docs/schedules.md, "Least privilege").
+ * of the namespace (see docs/schedules.md, "Least privilege"). With `grants`, it also
+ * creates each run's reporter Role and RoleBinding: the API server lets it grant only what
+ * it holds itself (pkg/registry/rbac/validation/rule.go, ConfirmNoEscalation), `get` and
+ * `patch` on Jobs, so this adds no permission it does not have already.
  */
-export function runCoordinatorRules(): k8s.PolicyRule[] {
+export function runCoordinatorRules(grants: boolean): k8s.PolicyRule[] {
   return [
     // get: kubectl patch reads the object before it patches it (cli-runtime's resource builder).
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'get', 'create', 'patch'] },
+    ...(grants ? [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create'] }] : []),
   ];
 }
 

@@ -9,8 +9,9 @@ import {
 } from './discovery';
 import { isObject } from './merge-patch';
 import { Attributes, authorize, forbiddenMessage, User } from './rbac';
+import { escalationProblem } from './rbac-escalation';
 import { parseSelector } from './selector';
-import { ApiError, badRequest, forbidden, internalError, unauthorized } from './status';
+import { ApiError, badRequest, forbidden, internalError, notFound, unauthorized } from './status';
 import { selfSignedCertificate } from './x509';
 
 /** One HTTP request the API server answered, for the simulation's record and its checks. */
@@ -157,7 +158,7 @@ export class ApiServer {
           record = { ...record, injected: true };
           throw internalError(`the cdk8s-mlops simulator injected a server error into this ${info.verb}`);
         }
-        const out = this.serve(info, url, body, req.headers.accept);
+        const out = this.serve(info, url, body, req.headers.accept, user);
         answer(out.code ?? 200, out.body, out.type);
       } catch (e) {
         if (!(e instanceof ApiError)) {
@@ -172,7 +173,7 @@ export class ApiServer {
     });
   }
 
-  private serve(info: RequestInfo, url: URL, body: Body | undefined, accept: string | undefined): { code?: number; body: unknown; type?: string } {
+  private serve(info: RequestInfo, url: URL, body: Body | undefined, accept: string | undefined, user: User): { code?: number; body: unknown; type?: string } {
     if (!info.resourceRequest) return discovery(info.path, accept);
     const cluster = this.opts.cluster;
     const type = resourceInfo(info.group, info.version, info.resource);
@@ -198,6 +199,14 @@ export class ApiServer {
     }
     if (info.resource === 'deployments' && info.subresource === '' && info.verb === 'patch') {
       return { body: typed(cluster.patchDeployment(info.namespace, info.name, mapOnlyPatch(body!)), type) };
+    }
+    // A run's reporter grant: Roles and RoleBindings, created within the creator's own rights.
+    if (info.verb === 'create' && info.subresource === '' && (info.resource === 'roles' || info.resource === 'rolebindings')) {
+      const created = cluster.createObject(type.kind, type.group, type.resource, info.namespace, body?.value, (o) => {
+        const problem = escalationProblem(cluster.objects(), user, info.namespace, o, (role) => notFound({ group: type.group, resource: 'roles', name: role }));
+        if (problem) throw forbidden({ ...target, name: o.metadata.name }, problem);
+      });
+      return { code: 201, body: typed(created, type) };
     }
     if (info.subresource === 'status' && info.verb === 'get' && info.resource === 'jobs') return { body: typed(cluster.getJob(info.namespace, info.name), type) };
     if (info.subresource === '' && info.verb === 'list') {

@@ -192,6 +192,32 @@ export class Cluster {
   }
 
   /**
+   * POST of another kind (a run's Role and RoleBinding): stored with a uid, no defaults.
+   * `check` runs before the store's AlreadyExists, as the RBAC storage's escalation check
+   * wraps the standard store (pkg/registry/rbac/role/policybased/storage.go).
+   */
+  createObject(kind: string, group: string, resource: string, ns: string, obj: unknown, check: (o: ManifestObject) => void): ManifestObject {
+    if (!isObject(obj) || obj.kind !== kind || !isObject(obj.metadata) || typeof obj.metadata.name !== 'string' || obj.metadata.name === '') {
+      throw badRequest(`the body must be a ${kind} with metadata.name (generateName is not modelled)`);
+    }
+    const o = obj as unknown as ManifestObject;
+    if (o.metadata.namespace !== undefined && o.metadata.namespace !== ns) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    check(o);
+    const k = key(kind, ns, o.metadata.name);
+    if (this.others.has(k)) throw alreadyExists({ group, resource, name: o.metadata.name });
+    const uid = `00000000-0000-4000-8000-${(++this.serial).toString(16).padStart(12, '0')}`;
+    const stored: ManifestObject = {
+      ...clone(o),
+      metadata: { ...clone(o.metadata), namespace: ns, uid, resourceVersion: String(++this.rv), creationTimestamp: iso(this.now) },
+    };
+    this.others.set(k, stored);
+    this.log(undefined, `${kind} ${o.metadata.name} created`);
+    return clone(stored);
+  }
+
+  /**
    * Delete a Job. Background and Foreground delete its pods (the garbage collector,
    * pkg/controller/garbagecollector); Orphan leaves them running, unowned. A raw API delete
    * without a policy orphans: batch/v1 Jobs default to OrphanDependents
@@ -217,6 +243,14 @@ export class Cluster {
     if (policy !== 'Orphan') {
       for (const dependent of [...this.jobs.values()].filter((j) => (j.obj.metadata.ownerReferences ?? []).some((r: any) => r.uid === job.uid))) {
         this.deleteJob(ns, dependent.obj.metadata.name, `garbage collected with its owner ${name}`, 'Background');
+      }
+      // Dependents of other kinds too (a run's Role and RoleBinding): the collector follows
+      // owner references whatever the dependent's kind, within the owner's namespace.
+      for (const [k, o] of [...this.others]) {
+        if ((o.metadata.ownerReferences ?? []).some((r: any) => r.uid === job.uid)) {
+          this.others.delete(k);
+          this.log(undefined, `${o.kind} ${o.metadata.name} deleted (garbage collected with its owner ${name})`);
+        }
       }
     }
     return job.uid;
