@@ -59,9 +59,12 @@ def worse($op): if $op == ">=" then "<" else ">" end;
          text: "\(.metric) \($v | num) \(if (if .op == ">=" then $v >= $bound else $v <= $bound end) then .op else worse(.op) end) baseline \($b[.metric] | num)\(if .tolerance > 0 then " \(if .op == ">=" then "-" else "+" end) \(.tolerance | num)" else "" end)"}
     end] as $r
 | ([$r[] | select(.ok == false) | .text]) as $failed
-| (if $b == null then "no baseline yet: judged on absolute thresholds only" else "compared with \($bname)" end) as $basis
+| ($b == null and any($t[]; has("value") | not)) as $unjudged
+| (if $unjudged then "no baseline yet: judged on absolute thresholds only"
+   elif $b == null then "absolute thresholds only"
+   else "compared with \($bname)" end) as $basis
 | if ($t | length) == 0 then "rejected: no thresholds configured (a gate without thresholds never approves)"
-  elif ($failed | length) > 0 then "rejected: \($failed | join("; "))\(if $b == null then " (no baseline yet: absolute thresholds only)" else "" end)"
+  elif ($failed | length) > 0 then "rejected: \($failed | join("; "))\(if $unjudged then " (no baseline yet: absolute thresholds only)" else "" end)"
   else "approved" end,
   "\($basis); \([$r[] | .text // "skipped: \(.skipped)"] | join("; "))"
 JQ

@@ -19,7 +19,7 @@ const { main } = require('../lib/cli/main.js');
   const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-')), {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
-    viewport: { width: 1320, height: 800 },
+    viewport: { width: 1600, height: 800 },
     deviceScaleFactor: 1.5,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
@@ -28,7 +28,7 @@ const { main } = require('../lib/cli/main.js');
     await page.goto(`file://${path.join(out, 'churn.html')}`);
     // The summary, the critical path and the DAG: what fits a README.
     const bottom = await page.evaluate(() => document.querySelector('section.graph').getBoundingClientRect().bottom);
-    await page.screenshot({ path: path.join(root, 'docs', 'churn-report.png'), clip: { x: 0, y: 0, width: 1320, height: Math.ceil(bottom) + 20 } });
+    await page.screenshot({ path: path.join(root, 'docs', 'churn-report.png'), clip: { x: 0, y: 0, width: 1600, height: Math.ceil(bottom) + 20 } });
   } finally {
     await context.close();
   }

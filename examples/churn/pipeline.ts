@@ -1,13 +1,29 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
+import { Cpu, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ContainerStep, Dataset, Features, Gpu, Metrics, Model, Pipeline, PipelineProps, Workspace } from '../../src';
+import {
+  ApprovedModel, ContainerStep, DataSource, Evaluate, FeatureEngineering, Gpu, Ingest, Metrics, ObjectStoreCredentials,
+  Pipeline, PipelineProps, Threshold, Train, Workspace,
+} from '../../src';
+
+/** The churn pipeline and the steps others build on (promotion and serving take `approvedModel`). */
+export interface ChurnPipeline {
+  readonly pipeline: Pipeline;
+  readonly ingest: Ingest;
+  readonly features: FeatureEngineering<{ train: number; test: number; seed: number }>;
+  readonly train: Train;
+  readonly evaluate: Evaluate;
+  /** The trained model, once the evaluation's gate approved it. */
+  readonly approvedModel: ApprovedModel;
+}
 
 /**
- * Customer churn: ingest last month's events from the data lake, profile them and build
- * features in parallel, train on a GPU, then evaluate against a minimum AUC.
+ * Customer churn: copy last month's events from the data lake (credentials from an existing
+ * Secret), profile them while building features with a train/test split, train on a GPU,
+ * then evaluate on the held-out split: the gate approves the model only with an AUC of at
+ * least 0.8.
  */
-export function churnPipeline(scope: Construct, id = 'churn', props: PipelineProps = {}): Pipeline {
+export function churnPipeline(scope: Construct, id = 'churn', props: PipelineProps = {}): ChurnPipeline {
   const pipeline = new Pipeline(scope, id, {
     namespace: 'ml-churn',
     workspace: Workspace.claim({ size: Size.gibibytes(50) }),
@@ -25,33 +41,32 @@ export function churnPipeline(scope: Construct, id = 'churn', props: PipelinePro
   // Credentials stay in the cluster: the YAML only names the Secret and its keys.
   const s3 = Secret.fromSecretName(pipeline, 'S3Credentials', 'churn-s3-credentials');
 
-  const ingest = new ContainerStep(pipeline, 'ingest', {
-    command: ['python', '-m', 'churn.ingest'],
-    env: {
-      SOURCE_URI: EnvValue.fromValue('s3://acme-datalake/churn/events/2026-10/'),
-      AWS_ACCESS_KEY_ID: EnvValue.fromSecretValue({ secret: s3, key: 'access-key-id' }),
-      AWS_SECRET_ACCESS_KEY: EnvValue.fromSecretValue({ secret: s3, key: 'secret-access-key' }),
-    },
-    outputs: { raw: Dataset },
+  // No image: the built-in copy (rclone on its public image) needs no code.
+  const ingest = new Ingest(pipeline, 'ingest', {
+    source: DataSource.objectStore('s3://acme-datalake/churn/events/2026-10/', ObjectStoreCredentials.s3(s3, {
+      accessKeyIdKey: 'access-key-id',
+      secretAccessKeyKey: 'secret-access-key',
+      region: 'eu-central-1',
+    })),
     retries: 2,
   });
 
-  const profile = new ContainerStep(pipeline, 'profile', {
+  new ContainerStep(pipeline, 'profile', {
     command: ['python', '-m', 'churn.profile'],
-    inputs: { raw: ingest.outputs.raw },
+    inputs: { events: ingest.outputs.dataset },
     outputs: { profile: Metrics },
   });
 
-  const features = new ContainerStep(pipeline, 'features', {
+  const features = new FeatureEngineering(pipeline, 'features', {
     command: ['python', '-m', 'churn.features'],
-    inputs: { raw: ingest.outputs.raw },
-    outputs: { features: Features },
+    datasets: { events: ingest.outputs.dataset },
+    split: { train: 0.8, test: 0.2, seed: 7 },
   });
 
-  const train = new ContainerStep(pipeline, 'train', {
-    command: ['python', '-m', 'churn.train', '--epochs', '20'],
-    inputs: { features: features.outputs.features },
-    outputs: { model: Model },
+  const train = new Train(pipeline, 'train', {
+    command: ['python', '-m', 'churn.train'],
+    features: features.outputs.train,
+    hyperparameters: { epochs: 20, learning_rate: 0.05 },
     gpu: Gpu.nvidia(1),
     resources: {
       cpu: { request: Cpu.units(4), limit: Cpu.units(8) },
@@ -61,12 +76,13 @@ export function churnPipeline(scope: Construct, id = 'churn', props: PipelinePro
     timeout: Duration.hours(2),
   });
 
-  new ContainerStep(pipeline, 'evaluate', {
+  const evaluate = new Evaluate(pipeline, 'evaluate', {
     command: ['python', '-m', 'churn.evaluate'],
-    env: { MIN_AUC: EnvValue.fromValue('0.80') },
-    inputs: { model: train.outputs.model, features: features.outputs.features, profile: profile.outputs.profile },
-    outputs: { metrics: Metrics },
+    model: train.outputs.model,
+    testData: features.outputs.test,
+    metrics: ['auc', 'logloss'],
+    thresholds: [Threshold.atLeast('auc', 0.8)],
   });
 
-  return pipeline;
+  return { pipeline, ingest, features, train, evaluate, approvedModel: evaluate.approvedModel };
 }

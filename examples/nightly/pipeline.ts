@@ -6,8 +6,8 @@ import { churnPipeline } from '../churn/pipeline';
 /**
  * The churn pipeline retrained every night at 02:00 Berlin time, from the same YAML every
  * night: each run gets its own Jobs and folders, and
- * `kubectl create job --from=cronjob/churn-nightly <run>` starts one by hand.
- * (No evaluation gate yet: evaluate reports its metrics, nothing is promoted.)
+ * `kubectl create job --from=cronjob/churn-nightly <run>` starts one by hand. A night whose
+ * model misses the AUC threshold ends "rejected", not failed.
  */
 export function churnNightly(scope: Construct): Pipeline {
   return churnPipeline(scope, 'churn-nightly', {
@@ -22,5 +22,5 @@ export function churnNightly(scope: Construct): Pipeline {
       failedRunsToKeep: 3,
       keepArtifactsOfRuns: 14,
     },
-  });
+  }).pipeline;
 }

@@ -86,7 +86,8 @@ function inputOf(plan: PipelinePlan, p: PipelineObjects, set: ObjectSet, problem
     namespace: plan.namespace,
     nodes: plan.steps.map((s) => {
       const line = columns.get(s.step);
-      const { image, requests, limits } = mainContainerOf(p.steps.get(s.step)!.job, set);
+      // A node the library runs itself (a gate): no user container to show, as the model draws it.
+      const { image, requests, limits } = (line?.kind ?? 'job') === 'job' ? mainContainerOf(p.steps.get(s.step)!.job, set) : { image: '', requests: {}, limits: {} };
       return {
         name: s.step,
         kind: line?.kind ?? 'job',

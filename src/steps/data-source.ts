@@ -1,3 +1,4 @@
+import { dnsSubdomainProblem } from '../model/names';
 import type { NamedReference } from '../model/plus-values';
 
 /** Keys of an existing Secret that hold S3 credentials. */
@@ -58,12 +59,13 @@ export enum DataSourceType {
   OBJECT_STORE = 'object-store',
   URL = 'url',
   DATABASE = 'database',
+  CLAIM = 'claim',
 }
 
 /**
- * Where `Ingest` reads its data. Object stores and URLs are copied by a built-in copy
- * (rclone on its public image) unless the step names its own image; a database needs the
- * user's image, which gets the URL from the Secret as `MLOPS_SOURCE_URL`.
+ * Where `Ingest` reads its data. Object stores, URLs and paths on a claim are copied by a
+ * built-in copy (rclone on its public image) unless the step names its own image; a database
+ * needs the user's image, which gets the URL from the Secret as `MLOPS_SOURCE_URL`.
  */
 export class DataSource {
   /**
@@ -80,6 +82,17 @@ export class DataSource {
     return new DataSource(DataSourceType.URL, url);
   }
 
+  /**
+   * A file or folder on an existing PersistentVolumeClaim of the pipeline's namespace (data
+   * another system drops there, a shared dataset volume). The step mounts the claim
+   * read-only; the path reaches the container as `MLOPS_SOURCE_PATH`.
+   * @param claimName the claim, e.g. 'landing-zone'
+   * @param path inside the claim, relative, e.g. 'churn/2026-10/'; '' for the whole claim
+   */
+  public static claim(claimName: string, path: string): DataSource {
+    return new DataSource(DataSourceType.CLAIM, path, undefined, undefined, claimName);
+  }
+
   /** A database whose connection URL is under `key` in the existing Secret `secret`. */
   public static database(secret: NamedReference, key: string): DataSource {
     return new DataSource(DataSourceType.DATABASE, '', undefined, { secret, key });
@@ -88,16 +101,19 @@ export class DataSource {
   private constructor(
     /** What kind of source this is. */
     public readonly type: DataSourceType,
-    /** The URI, empty for a database. */
+    /** The URI; the path inside the claim for a claim; empty for a database. */
     public readonly uri: string,
     /** Object-store credentials, if any. */
     public readonly credentials?: ObjectStoreCredentials,
     /** Where a database's URL is, for a database. */
     public readonly urlSecret?: { readonly secret: NamedReference; readonly key: string },
+    /** The claim, for a path on a claim. */
+    public readonly claimName?: string,
   ) {}
 
-  /** The URI's scheme (`s3`, `gs`, `https`), lower case; empty when it has none. */
+  /** The URI's scheme (`s3`, `gs`, `https`), lower case; empty when it has none (and for a claim). */
   public get scheme(): string {
+    if (this.type === DataSourceType.CLAIM) return '';
     return /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(this.uri)?.[1].toLowerCase() ?? '';
   }
 
@@ -113,6 +129,13 @@ export class DataSource {
       if (this.credentials && this.credentials.scheme !== scheme) {
         return `'source' URI '${this.uri}' is ${scheme}:// but its credentials are for ${this.credentials.scheme}://; `
           + `use ObjectStoreCredentials.${scheme === 's3' ? 's3' : 'gcs'}(...) for this URI`;
+      }
+    }
+    if (this.type === DataSourceType.CLAIM) {
+      const claimProblem = dnsSubdomainProblem(this.claimName!);
+      if (claimProblem) return `'source' claim name '${this.claimName}' is invalid: ${claimProblem}`;
+      if (this.uri.startsWith('/') || this.uri.split('/').includes('..')) {
+        return `'source' path '${this.uri}' on claim '${this.claimName}' must be relative to the claim, without '..'; e.g. DataSource.claim('${this.claimName}', 'churn/2026-10/')`;
       }
     }
     if (this.type === DataSourceType.URL && scheme !== 'http' && scheme !== 'https') {

@@ -3,7 +3,11 @@ import { Dataset } from '../model/artifact';
 import type { EnvVarValue } from '../model/plus-values';
 import { BatchStep } from '../model/batch-step';
 import type { StepOptions } from '../model/step-options';
+import { StepVolume } from '../model/step-volume';
 import { DataSource, DataSourceType } from './data-source';
+
+/** Where `Ingest` mounts the claim of a `DataSource.claim` source, read-only. */
+export const SOURCE_MOUNT = '/mnt/source';
 
 /** The image of the built-in copy: rclone's official image, one static binary. */
 export const DEFAULT_COPY_IMAGE = 'rclone/rclone:1.68.2';
@@ -23,10 +27,11 @@ export interface IngestProps extends StepOptions {
 /**
  * Brings data into the pipeline: `Dataset` out (`MLOPS_OUTPUT_DATASET`).
  *
- * An object store (`s3://`, `gs://`) or an HTTP(S) URL needs no code: without `image` the
- * step runs a built-in copy (rclone, configured by env vars only; HOME and its config on
- * `/tmp`, so it runs as uid 1000 with a read-only root). With `image` the user's container
- * runs instead and gets `MLOPS_SOURCE_URI` (and the credentials' env). A database source
+ * An object store (`s3://`, `gs://`), an HTTP(S) URL or a path on a claim needs no code:
+ * without `image` the step runs a built-in copy (rclone, configured by env vars only; HOME
+ * and its config on `/tmp`, so it runs as uid 1000 with a read-only root). With `image` the
+ * user's container runs instead and gets `MLOPS_SOURCE_URI` (and the credentials' env), or
+ * `MLOPS_SOURCE_PATH` for a claim, mounted read-only at `/mnt/source`. A database source
  * always needs `image`; its URL reaches the container from the Secret as `MLOPS_SOURCE_URL`.
  *
  * @example
@@ -47,6 +52,8 @@ export class Ingest extends BatchStep {
     this.addOutput('dataset', Dataset);
     if (source.urlSecret) {
       this.addLibraryEnv('MLOPS_SOURCE_URL', { valueFrom: { secretKeyRef: { name: source.urlSecret.secret.name, key: source.urlSecret.key } } });
+    } else if (source.type === DataSourceType.CLAIM) {
+      this.addLibraryEnv('MLOPS_SOURCE_PATH', { value: sourcePath(source) });
     } else {
       this.addLibraryEnv('MLOPS_SOURCE_URI', { value: source.uri });
     }
@@ -59,15 +66,28 @@ export class Ingest extends BatchStep {
   }
 }
 
-/** The props with the built-in copy's image and arguments, when the user names no image. */
+/**
+ * The props with the claim of a claim source mounted, and with the built-in copy's image and
+ * arguments when the user names no image.
+ */
 function builtInCopy(props: IngestProps): StepOptions {
-  if (props.image !== undefined || props.source.type === DataSourceType.DATABASE) return props;
   const source = props.source;
+  const withClaim: StepOptions = source.type !== DataSourceType.CLAIM ? props : {
+    ...props,
+    volumes: [...(props.volumes ?? []), { mountPath: SOURCE_MOUNT, volume: StepVolume.fromClaimName(source.claimName!), readOnly: true }],
+  };
+  if (props.image !== undefined || source.type === DataSourceType.DATABASE) return withClaim;
   const out = '$(MLOPS_OUTPUT_DATASET)';
-  const args = source.type === DataSourceType.URL
-    ? ['copyurl', source.uri, out, '--auto-filename']
-    : ['copy', `source:${source.uri.replace(/^[a-z0-9]+:\/\//i, '')}`, out];
-  return { image: props.copyImage ?? DEFAULT_COPY_IMAGE, args, ...props };
+  const args = source.type === DataSourceType.URL ? ['copyurl', source.uri, out, '--auto-filename']
+    // rclone's local backend: no remote to configure.
+    : source.type === DataSourceType.CLAIM ? ['copy', sourcePath(source), out]
+      : ['copy', `source:${source.uri.replace(/^[a-z0-9]+:\/\//i, '')}`, out];
+  return { image: props.copyImage ?? DEFAULT_COPY_IMAGE, args, ...withClaim };
+}
+
+/** Where the container sees a claim source: the path under the claim's mount. */
+function sourcePath(source: DataSource): string {
+  return source.uri.replace(/\/+$/, '') === '' ? SOURCE_MOUNT : `${SOURCE_MOUNT}/${source.uri}`;
 }
 
 /**

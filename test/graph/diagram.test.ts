@@ -18,11 +18,11 @@ const input = (nodes: DiagramInput['nodes']): DiagramInput => ({ pipeline: 'p', 
 
 describe('Pipeline.toDiagram, toMermaid and toDot', () => {
   test('the churn pipeline: levels, critical path, resources and GPUs from the model alone', () => {
-    const d = churnPipeline(new App()).toDiagram();
+    const d = churnPipeline(new App()).pipeline.toDiagram();
     expect(d.levels.map((l) => [l.level, l.nodes, l.gpus])).toEqual([
-      [0, ['ingest'], 0], [1, ['features', 'profile'], 0], [2, ['train'], 1], [3, ['evaluate'], 0],
+      [0, ['ingest'], 0], [1, ['features', 'profile'], 0], [2, ['train'], 1], [3, ['evaluate'], 0], [4, ['evaluate-gate'], 0],
     ]);
-    expect(d.criticalPath).toEqual(['ingest', 'features', 'train', 'evaluate']);
+    expect(d.criticalPath).toEqual(['ingest', 'features', 'train', 'evaluate', 'evaluate-gate']);
     const train = d.nodes.find((n) => n.name === 'train')!;
     expect(train).toMatchObject({
       image: 'ghcr.io/acme-ml/churn:1.4.2',
@@ -35,28 +35,30 @@ describe('Pipeline.toDiagram, toMermaid and toDot', () => {
   });
 
   test('the Mermaid flowchart: one node per step, every edge, the critical path styled', () => {
-    const text = churnPipeline(new App()).toMermaid();
+    const text = churnPipeline(new App()).pipeline.toMermaid();
     expect(text.startsWith('flowchart LR\n')).toBe(true);
     expect(text).toContain('  n3["train<br/>ghcr.io/acme-ml/churn:1.4.2<br/>cpu 4/8, memory 16Gi<br/>1 nvidia.com/gpu"]\n');
     const edges = [...text.matchAll(/^ {2}(n\d+) --> (n\d+)$/gm)].map((m) => `${m[1]}>${m[2]}`);
-    expect(edges).toEqual(['n0>n1', 'n0>n2', 'n1>n3', 'n1>n4', 'n2>n4', 'n3>n4']);
-    expect(text).toContain('  class n0,n1,n3,n4 critical\n');
-    // Edges 0 (ingest>features), 2 (features>train) and 5 (train>evaluate).
-    expect(text).toContain('  linkStyle 0,2,5 stroke:#c2410c,stroke-width:3px\n');
+    expect(edges).toEqual(['n0>n1', 'n0>n2', 'n1>n3', 'n1>n4', 'n3>n4', 'n4>n5']);
+    // The gate is a node of its own kind.
+    expect(text).toContain('  n5{{"evaluate-gate (gate)"}}\n');
+    expect(text).toContain('  class n0,n1,n3,n4,n5 critical\n');
+    // Edges 0 (ingest>features), 2 (features>train), 4 (train>evaluate) and 5 (evaluate>evaluate-gate).
+    expect(text).toContain('  linkStyle 0,2,4,5 stroke:#c2410c,stroke-width:3px\n');
   });
 
   test('the DOT digraph is drawn by Graphviz itself, with every step and edge', () => {
-    const dot = churnPipeline(new App()).toDot();
+    const dot = churnPipeline(new App()).pipeline.toDot();
     const { status, output } = runTool('bash', ['-c', `printf '%s' "$0" | dot -Tsvg`, dot], 'apt-get install graphviz');
     expect(output).not.toContain('Error');
     expect(status).toBe(0);
-    const titles = [...output.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1].replace(/&#45;&gt;/g, '->'));
-    expect(titles).toEqual(expect.arrayContaining(['ingest', 'features', 'profile', 'train', 'evaluate',
-      'ingest->features', 'ingest->profile', 'features->train', 'features->evaluate', 'profile->evaluate', 'train->evaluate']));
+    const titles = [...output.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1].replace(/&#45;/g, '-').replace(/&gt;/g, '>'));
+    expect(titles).toEqual(expect.arrayContaining(['ingest', 'features', 'profile', 'train', 'evaluate', 'evaluate-gate',
+      'ingest->features', 'ingest->profile', 'features->train', 'features->evaluate', 'train->evaluate', 'evaluate->evaluate-gate']));
   });
 
   test.each([
-    ['churn', churnPipeline, 'churn.k8s.yaml'],
+    ['churn', (app: App) => churnPipeline(app).pipeline, 'churn.k8s.yaml'],
     ['sweep', sweepPipeline, 'sweep.k8s.yaml'],
   ])('the %s example draws the same from its model and from its synthesized YAML', (_name, build, file) => {
     const fromModel = build(new App());

@@ -1,18 +1,20 @@
 import { Testing } from 'cdk8s';
 import { churnPipeline } from '../../examples/churn/pipeline';
 import { ContainerStep, Pipeline } from '../../src';
-import { findOne, stepJobs, synth } from '../support/synth';
+import { findOne, K8sObject, stepJobs, synth } from '../support/synth';
 
 describe('coordinator RBAC', () => {
   const { objects } = synth(churnPipeline);
   const coordinatorJob = findOne(objects, 'Job', (o) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator');
+  // The gate's reporter has its own Role (test/steps/gate.test.ts); these are the coordinator's.
+  const coordinators = (o: K8sObject) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator';
 
   test('creates nothing cluster-scoped', () => {
     expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(o.kind))).toEqual([]);
   });
 
   test('the Role grants list on jobs, and get and patch only on this pipeline\'s Jobs by name', () => {
-    const role = findOne(objects, 'Role');
+    const role = findOne(objects, 'Role', coordinators);
     const names = [...Object.values(stepJobs(objects)).map((j) => j.metadata.name), coordinatorJob.metadata.name];
     expect(role.rules).toEqual([
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] },
@@ -21,15 +23,15 @@ describe('coordinator RBAC', () => {
   });
 
   test('the RoleBinding ties that Role to the coordinator\'s own service account only', () => {
-    const binding = findOne(objects, 'RoleBinding');
-    const role = findOne(objects, 'Role');
-    const sa = findOne(objects, 'ServiceAccount');
+    const binding = findOne(objects, 'RoleBinding', coordinators);
+    const role = findOne(objects, 'Role', coordinators);
+    const sa = findOne(objects, 'ServiceAccount', coordinators);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'ml-churn' }]);
     expect(coordinatorJob.spec.template.spec.serviceAccountName).toBe(sa.metadata.name);
     expect(sa.automountServiceAccountToken).toBe(false);
-    for (const job of Object.values(stepJobs(objects))) {
-      expect(job.spec.template.spec.serviceAccountName).toBeUndefined();
+    for (const [step, job] of Object.entries(stepJobs(objects))) {
+      expect(job.spec.template.spec.serviceAccountName).toBe(step === 'evaluate-gate' ? 'churn-reporter' : undefined);
     }
   });
 
@@ -38,7 +40,7 @@ describe('coordinator RBAC', () => {
     const container = pod.containers[0];
     expect(container.image).toBe('registry.k8s.io/kubectl:v1.28.15');
     expect(container.command).toEqual(['/bin/bash', '/etc/mlops/coordinate.sh']);
-    const configMap = findOne(objects, 'ConfigMap');
+    const configMap = findOne(objects, 'ConfigMap', coordinators);
     expect(pod.volumes.find((v: any) => v.name === 'script').configMap.name).toBe(configMap.metadata.name);
     expect(configMap.metadata.name).toBe(coordinatorJob.metadata.name);
     const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
@@ -59,7 +61,7 @@ describe('coordinator RBAC', () => {
   });
 
   test('Role and binding are versioned with the coordinator, so a changed pipeline adds grants instead of replacing them', () => {
-    const role = findOne(objects, 'Role');
+    const role = findOne(objects, 'Role', coordinators);
     expect(role.metadata.name).toBe(coordinatorJob.metadata.name);
     const version = (image: string) => {
       const app = Testing.app();

@@ -8,6 +8,8 @@ import { findOne, K8sObject, synth } from '../support/synth';
 
 describe('the nightly retraining of the churn pipeline', () => {
   const { objects } = synth(churnNightly);
+  // The gate's script has a ConfigMap of its own.
+  const coordinatorConfigMap = () => findOne(objects, 'ConfigMap', (o) => o.metadata.labels['mlops.cdk8s.io/role'] === 'coordinator');
 
   test('runs at 02:00 Berlin time, never overlapping, and keeps two weeks of folders', () => {
     const cronJob = findOne(objects, 'CronJob');
@@ -16,13 +18,14 @@ describe('the nightly retraining of the churn pipeline', () => {
       schedule: '0 2 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 14400,
       successfulJobsHistoryLimit: 7, failedJobsHistoryLimit: 3,
     });
-    const plan = findOne(objects, 'ConfigMap').data.plan as string;
-    expect(plan.split('\n').map((l) => l.split('\t')[0])).toEqual(['ingest', 'profile', 'features', 'train', 'evaluate', 'prune-runs', '']);
-    expect(plan).toContain('prune-runs\tchurn-nightly-prune-runs-@@run-hash@@\tevaluate\n');
+    const plan = coordinatorConfigMap().data.plan as string;
+    expect(plan.split('\n').map((l) => l.split('\t')[0])).toEqual(['ingest', 'profile', 'features', 'train', 'evaluate', 'evaluate-gate', 'prune-runs', '']);
+    expect(plan).toContain('evaluate-gate\tchurn-nightly-evaluate-gate-@@run-hash@@\tevaluate\tall-succeeded\tgate\n');
+    expect(plan).toContain('prune-runs\tchurn-nightly-prune-runs-@@run-hash@@\tevaluate-gate,profile\n');
   });
 
   test('every step runs in every run, in the run\'s own folder', () => {
-    const { run, shared } = JSON.parse(findOne(objects, 'ConfigMap').data.jobs);
+    const { run, shared } = JSON.parse(coordinatorConfigMap().data.jobs);
     expect(shared).toEqual([]);
     const train = run.find((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'] === 'train');
     expect(train.spec.template.spec.containers[0].env).toContainEqual({ name: 'MLOPS_OUTPUT_MODEL', value: '/mnt/workspace/churn-nightly/runs/@@run@@/train/model' });

@@ -109,8 +109,8 @@ describe('a scheduled run with a gate in the simulated cluster: gate.sh and the 
     expect(coordinator.exitCode).toBe(4);
     expect(coordinator.outcome).toBe('Failed: PodFailurePolicy');
     expect(coordinator.runs).toHaveLength(1);
-    expect(coordinator.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('rejected: auc 0.74 < 0.8 (no baseline yet: absolute thresholds only)');
-    expect(coordinator.steps.deploy.skipped).toBe('gate rejected: auc 0.74 < 0.8 (no baseline yet: absolute thresholds only)');
+    expect(coordinator.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('rejected: auc 0.74 < 0.8');
+    expect(coordinator.steps.deploy.skipped).toBe('gate rejected: auc 0.74 < 0.8');
     expect(coordinator.steps.deploy.pods).toEqual([]);
     expect(gateCalls(r)).toEqual([[`get churn-evaluate-gate-${hash8(run(0))} 200`, `patch churn-evaluate-gate-${hash8(run(0))} 200`]]);
   });

@@ -70,6 +70,18 @@ describe('bad input of the typed steps fails with the construct path, the value 
       '[p/ingest] \'source\' URL \'s3://acme/churn\' has the unknown scheme \'s3\'; DataSource.url takes http:// or https:// (use DataSource.objectStore for s3:// and gs://)');
   });
 
+  test('fails on a claim source with an invalid claim name', () => {
+    expectFailure((p) => new Ingest(p, 'ingest', { source: DataSource.claim('Landing_Zone', 'churn/') }),
+      '[p/ingest] \'source\' claim name \'Landing_Zone\' is invalid: use at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
+  });
+
+  test('fails on a claim source whose path is absolute or leaves the claim', () => {
+    expectFailure((p) => new Ingest(p, 'ingest', { source: DataSource.claim('landing-zone', '/data/churn') }),
+      '[p/ingest] \'source\' path \'/data/churn\' on claim \'landing-zone\' must be relative to the claim, without \'..\'; e.g. DataSource.claim(\'landing-zone\', \'churn/2026-10/\')');
+    expectFailure((p) => new Ingest(p, 'ingest', { source: DataSource.claim('landing-zone', 'churn/../../etc') }),
+      '[p/ingest] \'source\' path \'churn/../../etc\' on claim \'landing-zone\' must be relative to the claim, without \'..\'; e.g. DataSource.claim(\'landing-zone\', \'churn/2026-10/\')');
+  });
+
   test('fails on a database source without an image', () => {
     expectFailure((p) => new Ingest(p, 'ingest', { image: undefined, source: DataSource.database({ name: 'db' }, 'url') }),
       '[p/ingest] a database source needs \'image\': a container that reads MLOPS_SOURCE_URL and writes the rows to MLOPS_OUTPUT_DATASET (there is no built-in copy for databases)');

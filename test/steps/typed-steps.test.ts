@@ -15,9 +15,11 @@ describe('typed steps', () => {
     const web = new Ingest(p, 'holidays', { source: DataSource.url('https://example.com/holidays.csv') });
     const gcs = new Ingest(p, 'events', { source: DataSource.objectStore('gs://acme-events/2024', ObjectStoreCredentials.gcs({ name: 'gcp-key' })) });
     const db = new Ingest(p, 'crm', { image, source: DataSource.database({ name: 'crm-db' }, 'url') });
+    const landed = new Ingest(p, 'landed', { source: DataSource.claim('landing-zone', 'churn/2026-10/') });
+    const own = new Ingest(p, 'own', { image, source: DataSource.claim('landing-zone', '') });
     const features = new FeatureEngineering(p, 'features', {
       image,
-      datasets: { customers: s3.outputs.dataset, holidays: web.outputs.dataset, events: gcs.outputs.dataset, crm: db.outputs.dataset },
+      datasets: { customers: s3.outputs.dataset, holidays: web.outputs.dataset, events: gcs.outputs.dataset, crm: db.outputs.dataset, landed: landed.outputs.dataset, own: own.outputs.dataset },
       split: { train: 0.8, test: 0.2, seed: 42 },
     });
     const train = new Train(p, 'train', {
@@ -58,9 +60,26 @@ describe('typed steps', () => {
     expect(envOf(crm).MLOPS_SOURCE_URL).toEqual({ secretKeyRef: { name: 'crm-db', key: 'url' } });
   });
 
+  test('Ingest from a path on a claim: the claim mounted read-only at /mnt/source, copied by rclone\'s local backend, or read by your image', () => {
+    const job = jobOf(objects, 'landed');
+    const pod = job.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.image).toBe('rclone/rclone:1.68.2');
+    expect(c.args).toEqual(['copy', '/mnt/source/churn/2026-10/', '$(MLOPS_OUTPUT_DATASET)']);
+    const mount = c.volumeMounts.find((m: any) => m.mountPath === '/mnt/source');
+    expect(mount.readOnly).toBe(true);
+    expect(pod.volumes.find((v: any) => v.name === mount.name)).toEqual({ name: mount.name, persistentVolumeClaim: { claimName: 'landing-zone' } });
+    expect(envOf(job).MLOPS_SOURCE_PATH).toBe('/mnt/source/churn/2026-10/');
+    expect(envOf(job).MLOPS_SOURCE_URI).toBeUndefined();
+    expect(job.metadata.annotations['mlops.cdk8s.io/external-refs']).toBe('persistentvolumeclaim/landing-zone');
+    const own = jobOf(objects, 'own').spec.template.spec.containers[0];
+    expect([own.image, own.args]).toEqual([image, undefined]);
+    expect(envOf(jobOf(objects, 'own')).MLOPS_SOURCE_PATH).toBe('/mnt/source');
+  });
+
   test('FeatureEngineering reads every dataset and splits into train and test, fractions and seed as env', () => {
     const env = envOf(jobOf(objects, 'features'));
-    for (const name of ['CUSTOMERS', 'HOLIDAYS', 'EVENTS', 'CRM']) expect(env[`MLOPS_INPUT_${name}`]).toMatch(/\/dataset$/);
+    for (const name of ['CUSTOMERS', 'HOLIDAYS', 'EVENTS', 'CRM', 'LANDED', 'OWN']) expect(env[`MLOPS_INPUT_${name}`]).toMatch(/\/dataset$/);
     expect(env.MLOPS_OUTPUT_TRAIN).toMatch(/\/features-[0-9a-f]{8}\/train$/);
     expect(env.MLOPS_OUTPUT_TEST).toMatch(/\/features-[0-9a-f]{8}\/test$/);
     expect([env.MLOPS_SPLIT_TRAIN, env.MLOPS_SPLIT_TEST, env.MLOPS_SPLIT_SEED]).toEqual(['0.8', '0.2', '42']);

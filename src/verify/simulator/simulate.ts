@@ -811,11 +811,13 @@ class Simulation {
     this.pods?.tidy();
     const containers = this.pods?.records ?? [];
     // A library container refused by the API is as wrong as a refused coordinator: its Role is not enough.
+    const refused = new Set<string>();
     for (const k of containers) {
       for (const call of k.kubectl.filter((x) => x.requests.some((r) => r.code === 401 || r.code === 403))) {
-        this.errors.push(`the API refused container ${k.container} of step ${k.step ?? k.job}: \`kubectl ${call.argv.join(' ')}\`: ${call.stderr.trim()}`);
+        refused.add(`the API refused container ${k.container} of step ${k.step ?? k.job}: \`kubectl ${call.argv.join(' ')}\`: ${call.stderr.trim()}`);
       }
     }
+    this.errors.push(...refused);
     return buildResult({
       containers,
       claims: this.pods && this.tmp ? this.pods.claims() : {},
