@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import { ManifestObject, ObserverView, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
+import { churnEndToEnd } from '../../examples/churn/serving';
 import { promotedPipeline } from '../serving/promote-fixtures';
 import { realKubectl } from '../support/kubectl';
 import { expectClean } from './fixtures';
@@ -163,5 +164,25 @@ describe('promotion in the simulated cluster, gate.sh and promote.sh running for
     expect(registry['2/saved_model.pb']).toBe('model of run-2');
     expect(JSON.parse(registry['2/lineage.json'])).toMatchObject({ version: 2, run: { id: 'run-2' }, baseline: { version: 1 } });
     expect(registry['1/lineage.json']).toBe(registryOf(first.r)['1/lineage.json']);
+  });
+
+  test('the churn example end to end: its gate approves, its promotion publishes churn/1 and restarts churn-server', async () => {
+    const app = Testing.app();
+    const churn = churnEndToEnd(app);
+    const objs = Testing.synth(churn.pipeline) as ManifestObject[];
+    const r = await simulate(objs, {
+      namespace: 'ml-churn',
+      steps: {
+        train: { files: { '$MLOPS_OUTPUT_MODEL/model.joblib': 'churn model' } },
+        evaluate: { files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc: 0.84, logloss: 0.35 }) } },
+      },
+    });
+    expectClean(r);
+    expect(r.exitCode).toBe(0);
+    expect(r.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('approved');
+    const registry = r.claims['churn-models'];
+    expect(Object.keys(registry).sort()).toEqual(['churn/1/READY', 'churn/1/lineage.json', 'churn/1/model.joblib']);
+    const promote = r.containers.find((c) => c.step === 'promote')!;
+    expect(promote.stdout).toContain('promote: told: restart deployment/churn-server');
   });
 });
