@@ -101,6 +101,8 @@ class Simulation {
   private readonly observerToken = randomBytes(8).toString('hex');
   /** The CronJob of a pipeline with a schedule or run on demand: its runs' coordinators are made by it. */
   private readonly cronJob?: ManifestObject;
+  /** CronJobs that are not a pipeline's (a BatchInference): their Jobs run no coordinator. */
+  private readonly otherCronJobs: readonly ManifestObject[];
   /** Pods of Jobs with a library container (the gate's, a values reporter's...), run container by container. */
   private pods?: LibraryPodRunner;
   /** Every object set applied so far: where library ConfigMaps and images are looked up. */
@@ -116,6 +118,7 @@ class Simulation {
     this.looks = [...(options.observer?.at ?? [])].sort((a, b) => a - b);
     this.cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.labels?.[ROLE_LABEL] === 'coordinator'
       && (options.pipeline === undefined || o.metadata.labels?.[PIPELINE_LABEL] === options.pipeline));
+    this.otherCronJobs = objects.filter((o) => o.kind === 'CronJob' && o.metadata.labels?.[ROLE_LABEL] !== 'coordinator');
   }
 
   async run(): Promise<SimulationResult> {
@@ -331,6 +334,7 @@ class Simulation {
     const at = (t: number) => this.epoch + t;
     const controller = new CronJobController(cluster, this.cronJob!, this.cronJob!.metadata.namespace ?? this.namespace);
     controller.start(at(runs.until));
+    for (const other of this.otherCronJobs) new CronJobController(cluster, other, other.metadata.namespace ?? this.namespace).start(at(runs.until));
     for (const m of runs.manual ?? []) {
       cluster.schedule(at(m.at), `kubectl create job --from=cronjob/${controller.name} ${m.name}`, () => controller.createManual(m.name));
     }
@@ -348,7 +352,10 @@ class Simulation {
   /** The modelled behaviour of a Job's user container: its step's in `options.steps`, else `defaultDuration` and exit 0. */
   private stepBehaviour(job: ManifestObject): StepBehaviour {
     const step = job.metadata.labels?.[STEP_LABEL];
-    return (step !== undefined ? this.options.steps?.[step] : undefined) ?? { durations: [this.options.defaultDuration ?? 10] };
+    const cronJob = (job.metadata.ownerReferences ?? []).find((r: any) => r.controller === true && r.kind === 'CronJob')?.name;
+    return (step !== undefined ? this.options.steps?.[step] : undefined)
+      ?? (step === undefined && cronJob !== undefined ? this.options.cronJobs?.[cronJob] : undefined)
+      ?? { durations: [this.options.defaultDuration ?? 10] };
   }
 
   /** The run options name steps of the plan in the coordinator's ConfigMap. */
@@ -786,6 +793,10 @@ class Simulation {
     }
     for (const d of this.options.faults?.deleteJobs ?? []) {
       if (d.job === undefined && !steps.has(d.step ?? '')) throw new SimulatorSetupError(`faults.deleteJobs names step "${d.step}", which is not ${known}`);
+    }
+    const others = this.otherCronJobs.map((o) => o.metadata.name);
+    for (const name of Object.keys(this.options.cronJobs ?? {})) {
+      if (!others.includes(name)) throw new SimulatorSetupError(`options.cronJobs names "${name}", which is not a CronJob of the objects other than a pipeline's (${others.join(', ') || 'none'})`);
     }
   }
 

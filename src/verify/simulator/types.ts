@@ -117,6 +117,13 @@ export interface SimulateOptions {
   /** For a pipeline with a schedule or run on demand: what starts its runs. */
   readonly runs?: RunOptions;
   /**
+   * What the user's container does in the Jobs of the objects' other CronJobs (a
+   * `BatchInference`), by CronJob name. Those CronJobs fire beside the pipeline's, until
+   * `runs.until`; their library containers (the version script) run for real.
+   * @default - each runs `defaultDuration` and exits 0
+   */
+  readonly cronJobs?: Readonly<Record<string, StepBehaviour>>;
+  /**
    * Files on claims of the pipeline's namespace before the first apply: claim name to (path
    * inside the claim to content), e.g. an existing model registry `{ 'model-registry': { 'churn/current/metrics.json': '{"auc": 0.9}' } }`.
    * @default - every claim starts empty
