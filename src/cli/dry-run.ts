@@ -10,6 +10,7 @@
  * machine without kubectl, and `--strict` or `--require-dry-run` (for CI) make it an error.
  */
 import { spawnSync } from 'child_process';
+import { promotionInputs } from './dry-run-promotion';
 import { dryRunRefusals } from './dry-run-safety';
 import type { ManifestObject, SimulateOptions } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
@@ -45,13 +46,15 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
   const poll = num('MLOPS_POLL_SECONDS') || 10;
   const depth = Math.max(1, plan.criticalPath.length);
   const runCap = deadline > 0 ? Math.floor((deadline / 2 / depth) - poll) : STEP_SECONDS;
-  const steps: Record<string, { durations: number[] }> = {};
+  const steps: Record<string, { durations: number[]; files?: Record<string, string> }> = {};
   for (const s of plan.steps) {
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
     steps[s.step] = { durations: [seconds] };
   }
+  // A promotion runs its real script: the training step leaves a model for it to publish.
+  for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files };
   return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
 }
 
