@@ -11,7 +11,8 @@
  * kubectl as arguments, and kubectl only talks to the simulated API server.
  */
 import { COORDINATOR_COMMAND } from '../backends/plain/coordinator';
-import { coordinatorScript } from '../backends/plain/assets';
+import { coordinatorScript, shippedScripts } from '../backends/plain/assets';
+import type { LibraryContainer } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
 
 type Obj = Record<string, any>;
@@ -71,6 +72,23 @@ export function dryRunRefusals(objects: readonly unknown[], plan: PipelinePlan):
       `the coordinator script differs from the one this version of cdk8s-mlops generates (${firstDifference(String(script), coordinatorScript())})`, regenerate));
   }
   return problems;
+}
+
+/**
+ * Why the dry run must not run a library container (a gate's) as a process, or undefined:
+ * like the coordinator, it runs only a script this version ships, byte for byte, with only
+ * MLOPS_* variables and HOME (JOB_COMPLETION_INDEX in an Indexed Job), and no path outside
+ * the container's own mounts.
+ */
+export function libraryContainerRefusal(c: LibraryContainer): string | undefined {
+  if (!shippedScripts().includes(c.script)) return 'its script is not one this version of cdk8s-mlops ships; regenerate the YAML with cdk8s synth';
+  for (const [name, value] of Object.entries(c.env)) {
+    if (!ALLOWED_ENV.test(name) && name !== 'JOB_COMPLETION_INDEX') return `it sets ${name}, a variable cdk8s-mlops never sets (the shell or loader may act on it)`;
+    if (value.split('/').includes('..') || (value.startsWith('/') && !c.mountPaths.some((m) => value === m || value.startsWith(`${m}/`)))) {
+      return `${name} is '${value}', a path outside the container's own mounts`;
+    }
+  }
+  return undefined;
 }
 
 /** Where two different texts first differ, as a line number, for the message. */

@@ -10,8 +10,8 @@
  * machine without kubectl, and `--strict` or `--require-dry-run` (for CI) make it an error.
  */
 import { spawnSync } from 'child_process';
-import { promotionInputs } from './dry-run-promotion';
-import { dryRunRefusals } from './dry-run-safety';
+import { promotionHookRefusal, promotionInputs } from './dry-run-promotion';
+import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
 import type { ManifestObject, SimulateOptions } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
@@ -53,9 +53,36 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
     steps[s.step] = { durations: [seconds] };
   }
+  // A gate runs its real script: the evaluation it judges succeeds with metrics that meet
+  // every absolute threshold, so that the gate approves.
+  for (const s of plan.steps) {
+    const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
+    const genv: any[] = job?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    const value = (name: string) => genv.find((e) => e?.name === name)?.value;
+    const metrics = gateMetrics(value('MLOPS_GATE_THRESHOLDS'));
+    const dir = value('MLOPS_INPUT_METRICS');
+    const producer = s.upstreams.length === 1 ? steps[s.upstreams[0]] : undefined;
+    if (metrics && typeof dir === 'string' && producer) producer.files = { [`${dir}/metrics.json`]: JSON.stringify(metrics) };
+  }
   // A promotion runs its real script: the training step leaves a model for it to publish.
-  for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files };
-  return { pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length) };
+  for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files: { ...steps[step]?.files, ...files } };
+  return {
+    pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length),
+    // Only what the package ships, and of a promotion's hooks only the restart it generates.
+    allowLibraryContainer: (c) => libraryContainerRefusal(c) ?? promotionHookRefusal(c.env),
+  };
+}
+
+/** Metrics meeting a gate's absolute thresholds (each at its bound), from its MLOPS_GATE_THRESHOLDS. */
+function gateMetrics(json: unknown): Record<string, number> | undefined {
+  if (typeof json !== 'string') return undefined;
+  try {
+    const thresholds: unknown = JSON.parse(json);
+    if (!Array.isArray(thresholds)) return undefined;
+    return Object.fromEntries(thresholds.filter((t) => typeof t?.metric === 'string' && typeof t.value === 'number').map((t) => [t.metric, t.value]));
+  } catch {
+    return undefined;
+  }
 }
 
 export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) => {

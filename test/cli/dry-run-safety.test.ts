@@ -82,3 +82,44 @@ describe('verify runs only the coordinator this version of the library generates
     expect(out).not.toContain('root:');
   }, 60_000);
 });
+
+describe('verify runs only the library scripts this version ships: the gate of the churn example', () => {
+  /** The churn example with `edit` applied to its gate Job and the gate's ConfigMap. */
+  function tamperedGate(edit: (job: any, configMap: any, marker: string) => void): { dir: string; marker: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-tamper-'));
+    const marker = join(dir, 'pwned');
+    const docs = parseAllDocuments(readFileSync(join(dist, 'churn.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const job = docs.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step'] === 'evaluate-gate');
+    const configMap = docs.find((o) => o.kind === 'ConfigMap' && o.data?.['gate.sh']);
+    edit(job, configMap, marker);
+    writeFileSync(join(dir, 'churn.k8s.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+    return { dir, marker };
+  }
+
+  test('the committed gate is run, and approves the metrics the dry run has the evaluation write', async () => {
+    const { code, out } = await verify(dist);
+    expect(out).toContain('dry run of churn: all 6 steps completed');
+    expect(code).toBe(0);
+  }, 120_000);
+
+  test('an edited gate script is not run, and the file it would write is not written', async () => {
+    const t = tamperedGate((_job, cm, marker) => {
+      cm.data['gate.sh'] = cm.data['gate.sh'].replace('\n', `\necho owned > ${marker}\n`);
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain('container "gate" of step evaluate-gate was not run: its script is not one this version of cdk8s-mlops ships; regenerate the YAML with cdk8s synth');
+    expect(existsSync(t.marker)).toBe(false);
+  }, 120_000);
+
+  test('BASH_ENV on the gate container is refused before bash could source it', async () => {
+    const t = tamperedGate((job, cm, marker) => {
+      cm.data.evil = `echo owned > ${marker}\n`;
+      job.spec.template.spec.containers[0].env.push({ name: 'BASH_ENV', value: '/etc/mlops/evil' });
+    });
+    const { code, out } = await verify(t.dir);
+    expect(code).toBe(1);
+    expect(out).toContain('container "gate" of step evaluate-gate was not run: it sets BASH_ENV, a variable cdk8s-mlops never sets (the shell or loader may act on it)');
+    expect(existsSync(t.marker)).toBe(false);
+  }, 120_000);
+});

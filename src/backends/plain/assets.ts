@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
 
 const cache = new Map<string, string>();
@@ -21,6 +21,12 @@ export function gateScript(): string {
 /** The promotion script shipped with the package (`assets/promote.sh`). */
 export function promoteScript(): string {
   return asset('promote.sh');
+}
+
+/** Every script the package ships in `assets/` (`*.sh`): the only ones `verify`'s dry run runs. */
+export function shippedScripts(): string[] {
+  const dir = dirname(findAsset('gate.sh'));
+  return readdirSync(dir).filter((f) => f.endsWith('.sh')).sort().map(asset);
 }
 
 function asset(name: string): string {

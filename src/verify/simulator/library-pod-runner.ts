@@ -13,7 +13,7 @@ import { containerEnv, expand, PodContext, SERVICE_ENV } from './pod-env';
 import { admitPod, containerMounts, hasToken, hostPath, materializeVolumes, Mount } from './pod-volumes';
 import { serviceAccountUser, User } from './rbac';
 import { Reply, which, writeStandIns } from './standins';
-import { ContainerRun, ManifestObject, StepBehaviour } from './types';
+import { ContainerRun, LibraryContainer, ManifestObject, StepBehaviour } from './types';
 
 /** The label and annotation of an Indexed Job's pod (pkg/controller/job/indexed_job_utils.go). */
 const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
@@ -32,6 +32,8 @@ export interface RunnerHost {
   behaviour(job: Job): StepBehaviour;
   /** Stop the simulation with an error. */
   fail(error: string): void;
+  /** Why a library container may not run here, if it may not (SimulateOptions.allowLibraryContainer). */
+  refuse?(container: LibraryContainer): string | undefined;
 }
 
 /** A library container's process, parked in `sleep` like a coordinator's. */
@@ -292,7 +294,10 @@ export class LibraryPodRunner {
       for (const [k, v] of Object.entries(declared)) env[k] = inSandbox(v);
       // pkg/kubelet/container/helpers.go, ExpandContainerCommandAndArgs: $(VAR) from the container's env.
       argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => inSandbox(expand(a, { ...SERVICE_ENV, ...declared })));
-      const literal = literalMountPath(libraryScript(c, lp.spec, this.known(), this.images ?? new Set()) ?? '', mounts.map((m) => m.path));
+      const script = libraryScript(c, lp.spec, this.known(), this.images ?? new Set()) ?? '';
+      const refusal = this.host.refuse?.({ step: record.step, container: c.name, script, env: declared, mountPaths: mounts.map((m) => m.path) });
+      if (refusal !== undefined) throw new SimulatorSetupError(`container "${c.name}" of step ${record.step ?? record.job} was not run: ${refusal}`);
+      const literal = literalMountPath(script, mounts.map((m) => m.path));
       if (literal !== undefined) {
         throw new SimulatorSetupError(`the library script of container "${c.name}" (step ${record.step ?? record.job}) names its mount path ${literal} literally: take it from an env var, which the simulator maps into its sandbox`);
       }

@@ -175,6 +175,7 @@ class Simulation {
       epoch: this.epoch,
       behaviour: (job) => this.stepBehaviour(job.obj),
       fail: (error) => this.stop(error),
+      refuse: this.options.allowLibraryContainer,
     }, () => [...(this.cluster?.objects() ?? []), ...this.applied]);
     const cluster = new Cluster({
       epoch: this.epoch,

@@ -129,6 +129,26 @@ export interface SimulateOptions {
    * @default - every claim starts empty
    */
   readonly claims?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Whether a library container may run as a process here: returns why not, or undefined.
+   * A refusal stops the simulation with that reason. `cdk8s-mlops verify` runs YAML it
+   * does not trust, so it allows only the scripts this version ships, with an environment
+   * that cannot make bash or the loader run anything else.
+   * @default - every library container runs (this repository's own YAML)
+   */
+  readonly allowLibraryContainer?: (container: LibraryContainer) => string | undefined;
+}
+
+/** A library container as the simulator is about to run it, for `SimulateOptions.allowLibraryContainer`. */
+export interface LibraryContainer {
+  readonly step?: string;
+  readonly container: string;
+  /** The script it runs, from the library ConfigMap. */
+  readonly script: string;
+  /** Its environment as the kubelet resolved it (before paths move into the sandbox). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Its mount paths inside the container. */
+  readonly mountPaths: readonly string[];
 }
 
 /** One library container that ran as a real process (see docs/development.md, "Library pods"). */
