@@ -12,6 +12,8 @@ export const STEP_LABEL = 'mlops.cdk8s.io/step';
 /** On the coordinator's objects: `coordinator`. */
 export const ROLE_LABEL = 'mlops.cdk8s.io/role';
 export const COORDINATOR_ROLE = 'coordinator';
+/** The coordinator pod's volume of its ConfigMap (script and `plan`); `status` finds the plan through it. */
+export const COORDINATOR_SCRIPT_VOLUME = 'script';
 /** On step Jobs: upstream step names, comma-separated and sorted; absent without upstream. */
 export const DEPENDS_ON_ANNOTATION = 'mlops.cdk8s.io/depends-on';
 /** Written by the coordinator on a step it will never start, with the reason. */

@@ -5,9 +5,9 @@
  */
 import { parseCommandLine, UsageError, walkArgs } from './args';
 import { dnsLabelProblem } from '../model/names';
-import { kubectlCommand, readJobs, ReadJobsError } from '../status/read-jobs';
+import { kubectlCommand, readJobs, ReadJobsError, readPlan } from '../status/read-jobs';
 import { renderStatus } from '../status/render-status';
-import { RunOutcome, runStatus, RunStatus } from '../status/run-status';
+import { planConfigMapOf, RunOutcome, runStatus, RunStatus } from '../status/run-status';
 import { asArray, asRecord, asString } from '../verify/types';
 
 export const STATUS_USAGE = `usage: cdk8s-mlops status <pipeline> [-n <namespace>] [--watch] [--interval <seconds>]
@@ -16,7 +16,9 @@ Prints each step of the pipeline's run: waiting (on which upstream), running (si
 complete, failed (with the reason), skipped (with the reason) or rejected by a gate; then
 the run's elapsed time against its critical path. Reads the cluster with your kubectl
 (MLOPS_KUBECTL, else kubectl on PATH): one \`kubectl get jobs -l mlops.cdk8s.io/pipeline=<p>
--o json\` per refresh, nothing else, and changes nothing.
+-o json\` per refresh, and once per coordinator \`kubectl get configmap\` of its plan, which
+names steps whose Jobs were deleted (TTL) and what the coordinator recorded of them. It
+changes nothing.
 
 options:
   -n, --namespace <ns>   the pipeline's namespace (default: kubectl's current namespace)
@@ -49,6 +51,8 @@ export interface StatusCliOptions {
    * tests of the refresh loop hand in a sequence of lists.
    */
   readonly readJobs?: (pipeline: string, namespace: string | undefined) => Promise<unknown>;
+  /** Reads the `plan` key of a coordinator's ConfigMap. Default: `kubectl get configmap ... -o json` (`readPlan`). */
+  readonly readPlan?: (configMap: string, namespace: string | undefined) => Promise<string | undefined>;
 }
 
 interface Args {
@@ -107,7 +111,23 @@ export async function main(argv: readonly string[], cli: StatusCliOptions = {}):
   const pipeline = args.pipeline;
   const kubectl = kubectlCommand(cli.env);
   const read = cli.readJobs ?? ((p: string, ns: string | undefined) => readJobs(kubectl, p, ns, cli.env ?? process.env));
+  const fetchPlan = cli.readPlan ?? ((cm: string, ns: string | undefined) => readPlan(kubectl, cm, ns, cli.env ?? process.env));
   const where = args.namespace ? `namespace ${args.namespace}` : 'the current namespace';
+  // A coordinator's ConfigMap is named by its content's hash: read once, it never changes.
+  const plans = new Map<string, string | undefined>();
+  const planOf = async (configMap: string | undefined): Promise<string | undefined> => {
+    if (configMap === undefined) return undefined;
+    if (!plans.has(configMap)) {
+      try {
+        plans.set(configMap, await fetchPlan(configMap, args.namespace));
+      } catch (e) {
+        if (!(e instanceof ReadJobsError)) throw e;
+        err(`note: cannot read the plan (ConfigMap ${configMap}), so steps whose Jobs were deleted (TTL) show as missing: ${e.message}\n`);
+        plans.set(configMap, undefined);
+      }
+    }
+    return plans.get(configMap);
+  };
 
   let failures = 0;
   let shown = '';
@@ -136,7 +156,7 @@ export async function main(argv: readonly string[], cli: StatusCliOptions = {}):
       await sleep(args.intervalMs);
       continue;
     }
-    const run = runStatus(list, pipeline, at);
+    const run = runStatus(list, pipeline, at, await planOf(planConfigMapOf(list, pipeline)));
     const namespace = args.namespace ?? asString(asRecord(asRecord(items[0])?.metadata)?.namespace) ?? 'default';
     const final = run.outcome !== 'running';
     // With --watch, print when something a reader acts on changed, not every tick.

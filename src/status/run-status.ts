@@ -5,12 +5,12 @@
  * Pure: it takes the parsed output of one `kubectl get jobs -o json` and a clock.
  */
 import {
-  COORDINATOR_ROLE, DEPENDS_ON_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
+  COORDINATOR_ROLE, COORDINATOR_SCRIPT_VOLUME, DEPENDS_ON_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
 } from '../conventions';
 import { criticalPath, topologicalOrder } from '../verify/graph';
 import { parseDependsOn } from '../verify/pipeline';
 import { parsePlan } from '../verify/simulator/load';
-import { readLedger } from '../verify/simulator/ledger';
+import { LedgerView, readLedger } from '../verify/simulator/ledger';
 import { asArray, asRecord, asString, byString, stringMap } from '../verify/types';
 
 /** Written by a gate's pod on its own Job: `approved` or `rejected: <reason>` (docs/coordinator-contract.md). */
@@ -78,8 +78,8 @@ interface Job {
 export function runStatus(list: unknown, pipeline: string, now: Date, plan?: string): RunStatus {
   const jobs = asArray(asRecord(list)?.items).map(readJob).filter((j): j is Job => j !== undefined && j.labels[PIPELINE_LABEL] === pipeline);
   const coordinator = newest(jobs.filter((j) => j.labels[ROLE_LABEL] === COORDINATOR_ROLE));
-  const recorded = plan === undefined ? undefined : readLedger(coordinator?.annotations, parsePlan(plan));
-  const ledger = new Set(recorded?.complete ?? []);
+  const entries = plan === undefined ? undefined : parsePlan(plan);
+  const ledger = (entries && readLedger(coordinator?.annotations, entries)) ?? { states: {}, notes: {} };
   // After a changed re-apply an old and a new Job of one step can both exist: the newest is the run's.
   const byStep = new Map<string, Job>();
   for (const job of jobs) {
@@ -89,7 +89,9 @@ export function runStatus(list: unknown, pipeline: string, now: Date, plan?: str
     if (!seen || newest([seen, job]) === job) byStep.set(step, job);
   }
   const upstreamsOf = new Map<string, string[]>();
-  for (const [step, job] of byStep) upstreamsOf.set(step, parseDependsOn(job.annotations[DEPENDS_ON_ANNOTATION]).sort(byString));
+  // The plan is the run's own list of steps: it names steps whose Jobs are gone, and gates.
+  if (entries) for (const e of entries) upstreamsOf.set(e.step, [...e.upstream].sort(byString));
+  for (const [step, job] of byStep) if (!upstreamsOf.has(step)) upstreamsOf.set(step, parseDependsOn(job.annotations[DEPENDS_ON_ANNOTATION]).sort(byString));
   // Upstreams named but without a Job are steps too: not applied yet, or deleted by TTL.
   for (const ups of [...upstreamsOf.values()]) for (const u of ups) if (!upstreamsOf.has(u)) upstreamsOf.set(u, []);
 
@@ -122,12 +124,16 @@ export function runStatus(list: unknown, pipeline: string, now: Date, plan?: str
   };
 }
 
-function ownState(step: string, job: Job | undefined, upstreams: string[], ledger: ReadonlySet<string>): Omit<StepStatus, 'waitingOn'> {
+/** What the coordinator's ledger recorded, by step: final states and the reasons it kept. */
+type Recorded = Pick<LedgerView, 'states' | 'notes'>;
+
+function ownState(step: string, job: Job | undefined, upstreams: string[], ledger: Recorded): Omit<StepStatus, 'waitingOn'> {
   const base = { step, job: job?.name, upstreams, startedAt: job?.startTime, activePods: job?.active ?? 0 };
+  const recorded = ledger.states[step];
   if (!job) {
-    return ledger.has(step)
-      ? { ...base, state: 'complete', reason: 'its Job is gone (TTL); the coordinator recorded it complete' }
-      : { ...base, state: 'missing', reason: 'no Job of this step exists: not applied yet, or deleted before it completed' };
+    if (recorded === 'complete') return { ...base, state: 'complete', reason: 'its Job is gone (TTL); the coordinator recorded it complete' };
+    if (recorded) return { ...base, state: recorded, reason: ledger.notes[step] ?? `its Job is gone (TTL); the coordinator recorded it ${recorded}` };
+    return { ...base, state: 'missing', reason: 'no Job of this step exists: not applied yet, or deleted before it completed' };
   }
   const complete = job.condition('Complete');
   if (complete) {
@@ -142,7 +148,7 @@ function ownState(step: string, job: Job | undefined, upstreams: string[], ledge
   if (failed) {
     return { ...base, state: 'failed', reason: [failed.reason, failed.message].filter((t) => t).join(': ') || 'Failed', finishedAt: failed.at };
   }
-  if (ledger.has(step)) return { ...base, state: 'complete' };
+  if (recorded === 'complete') return { ...base, state: 'complete' };
   const skipped = job.annotations[SKIPPED_ANNOTATION];
   if (skipped !== undefined) return { ...base, state: 'skipped', reason: skipped || 'skipped' };
   return { ...base, state: job.suspend ? 'waiting' : 'running' };
@@ -188,6 +194,25 @@ function rejectionReason(steps: readonly StepStatus[]): string | undefined {
 }
 
 /** Level, then name; by name alone when hand-edited annotations form a cycle (verify reports it). */
+/**
+ * The ConfigMap holding the plan of the pipeline's newest coordinator (its `script` volume),
+ * which `runStatus` needs to read the ledger; undefined without a coordinator.
+ */
+export function planConfigMapOf(list: unknown, pipeline: string): string | undefined {
+  const coordinators = asArray(asRecord(list)?.items).filter((o) => {
+    const labels = stringMap(asRecord(asRecord(o)?.metadata)?.labels);
+    return labels[PIPELINE_LABEL] === pipeline && labels[ROLE_LABEL] === COORDINATOR_ROLE;
+  });
+  const job = coordinators.reduce<unknown>((best, o) => (best === undefined || created(o) > created(best) ? o : best), undefined);
+  const volumes = asArray(asRecord(asRecord(asRecord(asRecord(job)?.spec)?.template)?.spec)?.volumes);
+  const script = volumes.map(asRecord).find((v) => v?.name === COORDINATOR_SCRIPT_VOLUME);
+  return asString(asRecord(script?.configMap)?.name);
+}
+
+function created(o: unknown): number {
+  return time(asRecord(asRecord(o)?.metadata)?.creationTimestamp)?.getTime() ?? 0;
+}
+
 function orderOf(upstreams: ReadonlyMap<string, readonly string[]>): string[] {
   try {
     return topologicalOrder(upstreams);

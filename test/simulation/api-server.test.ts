@@ -118,6 +118,18 @@ describe('the simulated API server answers the real kubectl', () => {
     }
   });
 
+  test('the kubeconfig holds any token and namespace as strings: a hex token of digits is not a number to kubectl', async () => {
+    const f = await apiFixture(objects());
+    try {
+      const fs = await import('fs');
+      fs.writeFileSync(f.config, f.api.kubeconfig('1234567e89', '2026'));
+      const r = await f.run('config', 'view', '--raw', '-o', 'jsonpath={.users[0].user.token} {.contexts[0].context.namespace}');
+      expect(r).toEqual({ code: 0, stdout: '1234567e89 2026', stderr: '' });
+    } finally {
+      f.close();
+    }
+  });
+
   test('authorization follows the RoleBinding: a binding to another ServiceAccount grants nothing; a deleted Role is named', async () => {
     const other = edit(objects(), 'RoleBinding', (b) => (b.subjects[0].name = 'someone-else'));
     const f = await apiFixture(other);

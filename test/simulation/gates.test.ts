@@ -19,7 +19,7 @@ import { expectClean } from './fixtures';
  */
 const READER = 'status-reader';
 const readerRbac: ManifestObject[] = [
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: READER, namespace: 'ml' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] }] },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: READER, namespace: 'ml' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] }, { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] },
   {
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: READER, namespace: 'ml' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: READER },

@@ -1,7 +1,7 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import type * as k8s from './k8s-types';
 import { Construct } from 'constructs';
-import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
+import { COORDINATOR_ROLE, COORDINATOR_SCRIPT_VOLUME, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import { coordinatorScript, runPreludeScript } from './assets';
@@ -216,12 +216,12 @@ export class Coordinator extends Construct {
             resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },
             securityContext: containerSecurityContext(COORDINATOR_SECURITY),
             volumeMounts: [
-              { name: 'script', mountPath: '/etc/mlops', readOnly: true },
+              { name: COORDINATOR_SCRIPT_VOLUME, mountPath: '/etc/mlops', readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
             ],
           }],
           volumes: [
-            { name: 'script', configMap: { name: this.versionedName() } },
+            { name: COORDINATOR_SCRIPT_VOLUME, configMap: { name: this.versionedName() } },
             { name: 'tmp', emptyDir: {} },
           ],
         },

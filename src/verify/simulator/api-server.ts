@@ -115,13 +115,14 @@ export class ApiServer {
       'users:',
       '- name: service-account',
       '  user:',
-      `    token: ${token}`,
+      // Quoted: a hex token of digits (and one `e`) would be a number to kubectl's YAML reader.
+      `    token: ${JSON.stringify(token)}`,
       'contexts:',
       '- name: in-cluster',
       '  context:',
       '    cluster: simulated',
       '    user: service-account',
-      `    namespace: ${namespace}`,
+      `    namespace: ${JSON.stringify(namespace)}`,
       'current-context: in-cluster',
       '',
     ].join('\n');
