@@ -104,12 +104,13 @@ def outcome($lateWhy):
   | if any(.[]; (.state == "failed" and (.budget == null or $fails[.budget.group] > .budget.n)) or .why == $lateWhy) then "failed"
     elif any(.[]; .state == "rejected") then "rejected"
     else "succeeded" end;
-# An operand of a condition (column 6): {v} when known, {missing, produced} when not.
+# An operand of a condition (column 6): {v} when known, {missing, produced} when not. $V
+# has a key for every completed producer that some node reads, its values object or null.
 def operand($V; $pos):
   if has("const") then {v: .const}
-  else . as $r | $V["\($pos[$r.step])"] as $o
-    | if $o != null and ($o | has($r.value)) then {v: $o[$r.value], name: "\($r.step).\($r.value)"}
-      else {missing: "\($r.step).\($r.value)", produced: ($o != null)} end end;
+  else . as $r | "\($pos[$r.step])" as $k
+    | if ($V | has($k)) and ($V[$k] | type) == "object" and ($V[$k] | has($r.value)) then {v: $V[$k][$r.value], name: "\($r.step).\($r.value)"}
+      else {missing: "\($r.step).\($r.value)", produced: ($V | has($k))} end end;
 def shown: if .name then "\(.name) (\(.v | tojson))" else .v | tojson end;
 def compare($op; $a; $b):
   if $op == "==" then $a == $b elif $op == "!=" then $a != $b elif $op == "<" then $a < $b
@@ -122,7 +123,9 @@ def compare($op; $a; $b):
 # Only what the decisions read, keyed by Job name.
 | (reduce .items[] as $j ({}; .[$j.metadata.name] = ($j | {
     complete: (cond("Complete") != null),
-    failed: (cond("Failed") | if . == null then null elif .reason == null then "Failed" else .reason end),
+    # A library container that fails its step on purpose (the values reporter) says why on the Job.
+    failed: (.metadata.annotations["mlops.cdk8s.io/failure-reason"] as $why
+      | cond("Failed") | if . == null then null elif $why != null then $why elif .reason == null then "Failed" else .reason end),
     skipped: .metadata.annotations["mlops.cdk8s.io/skipped"],
     suspended: (.spec.suspend == true),
     started: (.status.startTime != null),
@@ -215,9 +218,10 @@ def compare($op; $a; $b):
                   elif compare($s.cond.op; $l.v; $r.v) then null
                   else {skip: "condition false: \($l | shown) \($s.cond.op) \($r | shown)"} end end) as $c
               # Values in (column 7): a value of a step that did not complete is left out.
-              | [$s.vin[] | . as $in | $V["\($pos[$in.step])"] as $o
-                 | if $o == null then empty
-                   elif $o | has($in.value) then {key: "in.mlops.cdk8s.io/\($in.alias)", value: ($o[$in.value] | if type == "string" then . else tojson end)}
+              | [$s.vin[] | . as $in | "\($pos[$in.step])" as $k
+                 | if ($V | has($k)) | not then empty
+                   elif ($V[$k] | type) == "object" and ($V[$k] | has($in.value)) then
+                     {key: "in.mlops.cdk8s.io/\($in.alias)", value: ($V[$k][$in.value] | if type == "string" then . else tojson end)}
                    else {missing: "\($in.step).\($in.value)"} end] as $ins
               | [$ins[] | select(.missing != null)][0] as $lost
               | if $c.fail != null then $s + {state: "failed", why: $c.fail, act: "skip"}
@@ -248,7 +252,8 @@ def compare($op; $a; $b):
 | ([$final[] | codes[.state] // 0] | ledger_encode) as $ledger
 | (reduce ($final[] | select(.state == "failed" or .state == "rejected" or (.state == "skipped" and $jobs[.job] == null))) as $x ($notes;
     if has("\($x.i)") or length >= notes_max then . else .["\($x.i)"] = ($x.why | clip(note_chars)) end)) as $keptNotes
-| (reduce ([$final[] | select(.state == "waiting" or .state == "missing") | (.vin[].step), (.cond // empty | (.left, .right) | .step // empty)]
+# A node released this poll still needs them should its release patch fail.
+| (reduce ([$final[] | select(.state == "waiting" or .state == "missing" or .act == "release") | (.vin[].step), (.cond // empty | (.left, .right) | .step // empty)]
       | unique[] | "\($pos[.])" | select($V[.] != null)) as $k ({v: {}, bytes: 0};
     ($V[$k] | tojson | length) as $b
     | if .bytes + $b > values_bytes then . else .v[$k] = $V[$k] | .bytes += $b end) | .v) as $keptValues
@@ -265,7 +270,8 @@ def compare($op; $a; $b):
         out("patch"; .job; {spec: ({suspend: false} + if .ins == [] or .stopped then {} else {template: {metadata: {annotations: (.ins | from_entries)}}} end)};
           if .stopped then "warning: \(.step) was suspended again after it had started (a re-apply of spec.suspend: true?); released it again"
           elif .rule == "exit" then "released exit handler \(.step) (run \($mainOutcome))"
-          else "released \(.step) (\(if .up == [] then "no upstream" else "upstream: \([.up[] | $P[.].step] | join(", "))" end))" end)
+          else "released \(.step) (\(if .up == [] then "no upstream" else "upstream: \([.up[] | $P[.].step] | join(", "))" end)\(
+            if .ins == [] then "" else "; values: \([.ins[] | "\(.key | ltrimstr("in.mlops.cdk8s.io/"))=\(.value | clip(40))"] | listed)" end))" end)
       elif .act == "suspend" then
         out("patch"; .job; {spec: {suspend: true}, metadata: {annotations: {"mlops.cdk8s.io/skipped": .why}}}; "suspended \(.step): \(.why)")
       elif $jobs[.job] == null then empty

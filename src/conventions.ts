@@ -31,6 +31,22 @@ export const LEDGER_VALUES_ANNOTATION = 'mlops.cdk8s.io/ledger-values';
 export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
 /** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */
 export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
+/**
+ * Written by a step's reporter container on its own Job: the step's values as one compact
+ * JSON object `{name: value}`, at most 4096 bytes (docs/coordinator-contract.md, "Values").
+ */
+export const VALUES_ANNOTATION = 'mlops.cdk8s.io/values';
+/**
+ * Written by the coordinator into a consumer's pod template before release, one per value
+ * read: `in.mlops.cdk8s.io/<alias>`, read by the step as `MLOPS_VALUE_<ALIAS>`.
+ */
+export const VALUE_IN_ANNOTATION_PREFIX = 'in.mlops.cdk8s.io/';
+/**
+ * Written by a library container (the values reporter) on its own Job before it fails the
+ * step on purpose: the reason, which the coordinator shows instead of the Job's
+ * `PodFailurePolicy` condition reason.
+ */
+export const FAILURE_REASON_ANNOTATION = 'mlops.cdk8s.io/failure-reason';
 /** Key of the coordinator ConfigMap holding the plan: `<step>\t<job>\t<upstreams or ->` per line. */
 export const PLAN_KEY = 'plan';
 

@@ -19,6 +19,7 @@ export * from './model/schedule';
 export * from './model/step';
 export * from './model/step-options';
 export * from './model/step-group';
+export * from './model/step-value';
 export * from './model/step-volume';
 export * from './model/threshold';
 export * from './model/trigger-rule';

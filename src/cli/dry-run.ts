@@ -12,6 +12,7 @@
 import { spawnSync } from 'child_process';
 import { promotionHookRefusal, promotionInputs } from './dry-run-promotion';
 import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
+import { valueNameProblem } from '../model/step-value';
 import type { ManifestObject, SimulateOptions } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
@@ -51,7 +52,8 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
-    steps[s.step] = { durations: [seconds] };
+    const values = declaredValues(job);
+    steps[s.step] = values ? { durations: [seconds], files: values } : { durations: [seconds] };
   }
   // A gate runs its real script: the evaluation it judges succeeds with metrics that meet
   // every absolute threshold, so that the gate approves.
@@ -62,7 +64,7 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const metrics = gateMetrics(value('MLOPS_GATE_THRESHOLDS'));
     const dir = value('MLOPS_INPUT_METRICS');
     const producer = s.upstreams.length === 1 ? steps[s.upstreams[0]] : undefined;
-    if (metrics && typeof dir === 'string' && producer) producer.files = { [`${dir}/metrics.json`]: JSON.stringify(metrics) };
+    if (metrics && typeof dir === 'string' && producer) producer.files = { ...producer.files, [`${dir}/metrics.json`]: JSON.stringify(metrics) };
   }
   // A promotion runs its real script: the training step leaves a model for it to publish.
   for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files: { ...steps[step]?.files, ...files } };
@@ -83,6 +85,31 @@ function gateMetrics(json: unknown): Record<string, number> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a step that declares values writes in a dry run: each value as its type's zero, so its reporter accepts it. */
+const ZERO: Readonly<Record<string, string>> = { string: '', number: '0', boolean: 'false', json: '{}' };
+
+/**
+ * The files a values step's container writes in a dry run (`$MLOPS_VALUES/<name>`), from
+ * the reporter's `MLOPS_VALUE_TYPES`; undefined for a step without values. Conditions on
+ * them then take one branch, and the others are skipped as a result.
+ */
+function declaredValues(job: ManifestObject | undefined): Record<string, string> | undefined {
+  const containers: any[] = job?.spec?.template?.spec?.containers ?? [];
+  const types = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'MLOPS_VALUE_TYPES')?.value;
+  if (typeof types !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(types);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  // The YAML is untrusted: a name that is not a value name could point the file elsewhere.
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>)
+    .filter(([name]) => valueNameProblem(name) === undefined)
+    .map(([name, type]) => [`$MLOPS_VALUES/${name}`, ZERO[String(type)] ?? '']));
 }
 
 export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) => {

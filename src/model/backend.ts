@@ -3,6 +3,7 @@ import type { GraphProblem, PipelineGraph } from './graph';
 import type { NodeKind } from './node-kind';
 import type { Pipeline } from './pipeline';
 import type { Step } from './step';
+import type { StepValue } from './step-value';
 
 /**
  * Turns a pipeline's validated graph into Kubernetes objects.
@@ -27,6 +28,11 @@ export interface IPipelineBackend {
   addStep(step: Step): void;
   /** Called when a step declares an output: the pipeline now needs its workspace. */
   addArtifact(artifact: Artifact): void;
+  /**
+   * Called when a step declares a value: the pipeline now needs whatever reports values.
+   * Optional, so backends written before values existed still compile.
+   */
+  addValue?(value: StepValue): void;
   /** Called when a step mounts the workspace at a path of its own: the pipeline needs it too. */
   useWorkspace(step: Step): void;
   /** Problems only this backend can see, such as derived names that are too long. */

@@ -32,6 +32,8 @@ export abstract class BatchStep extends Step {
     this.options = options;
     if (options.after) this.after(...options.after);
     if (options.trigger !== undefined) this.setTriggerRule(options.trigger);
+    for (const [alias, value] of Object.entries(options.inputValues ?? {})) this.addInputValue(alias, value);
+    if (options.when !== undefined) this.setCondition(options.when);
     if (options.volumes?.some((v) => v.volume.source.kind === 'workspace')) this.pipeline.backend.useWorkspace(this);
   }
 
@@ -93,6 +95,8 @@ export abstract class BatchStep extends Step {
       },
       inputs: this.inputs,
       outputs: this.outputs,
+      values: this.values,
+      inputValues: this.inputValues,
     };
   }
 

@@ -3,6 +3,7 @@ import type { EnvVarValue, NamedReference, StepResources, Toleration } from './p
 import type { Artifact } from './artifact';
 import type { Gpu } from './gpu';
 import type { ImagePullPolicy } from './pull-policy';
+import type { StepValue } from './step-value';
 import type { StepVolumeMount } from './step-volume';
 
 /** A Secret mounted as files into a step's container. */
@@ -100,4 +101,8 @@ export interface StepSpec {
   readonly inputs: Record<string, Artifact>;
   /** Artifacts this step writes, by output name. */
   readonly outputs: Record<string, Artifact>;
+  /** Small typed values this step writes (`$MLOPS_VALUES/<name>`), by name. */
+  readonly values: Record<string, StepValue>;
+  /** Values of upstream steps this step reads, by alias (`MLOPS_VALUE_<ALIAS>`). */
+  readonly inputValues: Record<string, StepValue>;
 }

@@ -39,6 +39,7 @@ export function diagramOfPipeline(pipeline: Pipeline): PipelineDiagram {
         upstreams,
         // An exit handler runs once every other step is final (the plan's `exit` rule).
         trigger: pipeline.isExitHandler(step) ? EXIT_TRIGGER : step.triggerRule,
+        condition: step.condition?.toString(),
       };
     }),
     maxParallel: pipeline.maxParallel ?? 0,

@@ -5,6 +5,7 @@ import { createDefaultBackend, IPipelineBackend } from './backend';
 import type { PipelineDiagram } from './diagram';
 import { toDot, toMermaid } from './diagram-text';
 import { checkControlFlow } from './control-flow-checks';
+import { checkValues } from './value-checks';
 import { GraphProblem, PipelineGraph } from './graph';
 import { deadlineWarnings } from './deadline-warnings';
 import { wholeSecondsProblem } from './durations';
@@ -392,6 +393,7 @@ export class Pipeline extends Chart {
       for (const message of step.validateSpec()) problems.push({ construct: step, message });
     }
     problems.push(...checkControlFlow(this, graph));
+    if (graph.problems.length === 0) problems.push(...checkValues(graph));
     if (problems.length === 0) {
       for (const step of this.reusedSteps) {
         const perRun = graph.upstream(step).filter((u) => !this.reusedSteps.has(u)).map((u) => u.stepName);

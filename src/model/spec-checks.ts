@@ -13,8 +13,11 @@ const MAX_INDEXED_COMPLETIONS = 100_000;
 /** Paths the backend mounts itself; a secret volume there would hide them. */
 const RESERVED_MOUNTS = ['/tmp', '/mnt/workspace'];
 
+/** Where a step that declares values writes them (`$MLOPS_VALUES`), mounted by the backend. */
+export const VALUES_DIR = '/mnt/values';
+
 /** Containers the backend adds to a step's pod; the step's own must be named otherwise. */
-const RESERVED_CONTAINER_NAMES = ['prepare-outputs'];
+const RESERVED_CONTAINER_NAMES = ['prepare-outputs', 'report-values'];
 
 /** Variables the platform sets: the backend's artifact locations and the Job controller's index. */
 const RESERVED_ENV = /^(MLOPS_|JOB_COMPLETION_INDEX$)/;
@@ -129,14 +132,14 @@ function checkMounts(spec: StepSpec): string[] {
     const what = m.secret ? 'secret volume' : 'volume';
     const path = normalMountPath(m.mountPath);
     const shownPath = path === m.mountPath ? `'${m.mountPath}'` : `'${m.mountPath}' (${path})`;
-    const reserved = RESERVED_MOUNTS.find((r) => overlaps(path, r));
+    const reserved = [...RESERVED_MOUNTS, ...(Object.keys(spec.values).length > 0 ? [VALUES_DIR] : [])].find((r) => overlaps(path, r));
     const same = seen.find((p) => p.path === path);
     // Secrets nested in each other hide keys; other volumes may nest (a claim below the workspace's path).
     const nested = m.secret && seen.find((p) => p.secret && overlaps(path, p.path));
     if (!m.mountPath.startsWith('/')) {
       problems.push(`${what} mountPath '${m.mountPath}' must be an absolute path`);
     } else if (reserved) {
-      problems.push(`${what} mountPath ${shownPath} overlaps ${reserved}, which every step needs; mount it elsewhere, e.g. ${m.secret ? '/etc/secrets/<name>' : '/data'}`);
+      problems.push(`${what} mountPath ${shownPath} overlaps ${reserved}, which ${reserved === VALUES_DIR ? 'the step\'s values need' : 'every step needs'}; mount it elsewhere, e.g. ${m.secret ? '/etc/secrets/<name>' : '/data'}`);
     } else if (same && same.secret && m.secret) {
       problems.push(`two secret volumes are mounted at ${shownPath}; give each its own path`);
     } else if (same) {

@@ -5,6 +5,7 @@ import type { Gpu } from './gpu';
 import type { ImagePullPolicy } from './pull-policy';
 import type { StepVolumeMount } from './step-volume';
 import type { Step } from './step';
+import type { Condition, StepValue } from './step-value';
 import type { TriggerRule } from './trigger-rule';
 
 /**
@@ -137,4 +138,20 @@ export interface StepOptions {
    * @default - none
    */
   readonly after?: Step[];
+  /**
+   * Values of upstream steps to read, by alias: each is handed over as the env var
+   * `MLOPS_VALUE_<ALIAS>` (JSON text for numbers, booleans and JSON values), which `args`
+   * and `command` can use as `$(MLOPS_VALUE_<ALIAS>)`. Reading a value orders this step
+   * after its producer. Set even with `mlopsEnv: false`.
+   * @default - none
+   */
+  readonly inputValues?: Record<string, StepValue>;
+  /**
+   * Run the step only when this condition on upstream values holds, e.g.
+   * `evaluate.values.accuracy.atLeast(0.8)`. Decided at run time, when the trigger rule
+   * would release the step; false skips it with the comparison as the reason, which is a
+   * result, not a failure (a `NONE_FAILED` step after it still runs).
+   * @default - the step runs whenever its trigger rule says so
+   */
+  readonly when?: Condition;
 }

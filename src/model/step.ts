@@ -4,6 +4,7 @@ import { dnsLabelProblem } from './names';
 import type { NodeKind } from './node-kind';
 import { Pipeline } from './pipeline';
 import type { GroupMembership, StepGroup } from './step-group';
+import { Condition, StepValue, StepValueType, valueNameProblem } from './step-value';
 import { TriggerRule } from './trigger-rule';
 
 /** The name rule of inputs and outputs: they become env var suffixes and directory names. */
@@ -38,7 +39,10 @@ export abstract class Step extends Construct {
   private readonly explicitUpstream = new Set<Step>();
   private readonly inputMap: Record<string, Artifact> = {};
   private readonly outputMap: Record<string, Artifact> = {};
+  private readonly valueMap: Record<string, StepValue> = {};
+  private readonly inputValueMap: Record<string, StepValue> = {};
   private trigger: TriggerRule = TriggerRule.ALL_SUCCEEDED;
+  private whenCondition?: Condition;
   private membership?: GroupMembership;
 
   protected constructor(scope: Construct, id: string) {
@@ -96,11 +100,39 @@ export abstract class Step extends Construct {
     this.pipeline._touch();
   }
 
-  /** The steps this one waits for: `after()` edges plus the producers of its inputs. */
+  /** The condition the step runs under (`when`), if any. */
+  public get condition(): Condition | undefined {
+    return this.whenCondition;
+  }
+
+  /** Set by subclasses from their props: decided at run time, once the trigger rule would release the step. */
+  protected setCondition(condition: Condition): void {
+    if (!(condition instanceof Condition)) {
+      throw new Error(`[${this.node.path}] 'when' takes a condition such as evaluate.values.accuracy.atLeast(0.8), got ${String(condition)}`);
+    }
+    this.whenCondition = condition;
+    this.pipeline._touch();
+  }
+
+  /**
+   * The steps this one waits for: `after()` edges plus the producers of its inputs, of the
+   * values it reads and of the values its condition compares.
+   */
   public get upstream(): Step[] {
     const all = new Set<Step>(this.explicitUpstream);
     for (const artifact of Object.values(this.inputMap)) for (const producer of artifact.producers) all.add(producer);
+    for (const value of [...Object.values(this.inputValueMap), ...(this.whenCondition?.values ?? [])]) all.add(value.producer);
     return [...all];
+  }
+
+  /** Small typed outputs this step writes, by name. */
+  public get values(): Record<string, StepValue> {
+    return { ...this.valueMap };
+  }
+
+  /** Values of upstream steps this step reads, by the alias it reads them under (`MLOPS_VALUE_<ALIAS>`). */
+  public get inputValues(): Record<string, StepValue> {
+    return { ...this.inputValueMap };
   }
 
   /** Artifacts this step reads, by input name. */
@@ -151,6 +183,37 @@ export abstract class Step extends Construct {
     this.outputMap[artifact.name] = artifact;
     this.pipeline._touch();
     return artifact;
+  }
+
+  /** Declare value `name` of type `type`; returns the value other steps read or compare. */
+  protected addValue<V extends StepValue>(name: string, type: StepValueType<V>): V {
+    this.checkValueName('value', name);
+    if (name in this.valueMap) {
+      throw new Error(`[${this.node.path}] value '${name}' is declared twice; use another value name`);
+    }
+    const value = new type(this, name);
+    this.valueMap[name] = value;
+    this.pipeline.backend.addValue?.(value);
+    this.pipeline._touch();
+    return value;
+  }
+
+  /** Read `value` as `MLOPS_VALUE_<ALIAS>`; this step then runs after the value's producer. */
+  protected addInputValue(alias: string, value: StepValue): void {
+    this.checkValueName('input value', alias);
+    if (!StepValue.isStepValue(value)) {
+      throw new Error(`[${this.node.path}] input value '${alias}' must be a value such as otherStep.values.accuracy, got ${String(value)}`);
+    }
+    if (alias in this.inputValueMap) {
+      throw new Error(`[${this.node.path}] input value '${alias}' is already wired to ${this.inputValueMap[alias]}; use another alias`);
+    }
+    this.inputValueMap[alias] = value;
+    this.pipeline._touch();
+  }
+
+  private checkValueName(what: 'value' | 'input value', name: string): void {
+    const problem = valueNameProblem(name);
+    if (problem) throw new Error(`[${this.node.path}] ${what} name '${name}' is invalid: ${problem}`);
   }
 
   private checkArtifactName(what: 'input' | 'output', name: string): void {

@@ -2,7 +2,7 @@ import { App, Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
-import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
+import { ContainerStep, Dataset, Gpu, Model, NumberValue, Pipeline, PlainBackend, Workspace, WorkspaceAccess } from '../../src';
 import { verifyObjects } from '../../src/verify';
 import { synth, synthError } from '../support/synth';
 
@@ -34,6 +34,10 @@ interface StepRecipe {
   readonly reads: readonly number[];
   /** Indexes of earlier steps this step waits for with after(). */
   readonly after: readonly number[];
+  /** Number values the step declares (a fanned-out step declares none). */
+  readonly values: readonly string[];
+  /** An earlier step on whose first value this step's condition is (ignored when it has none). */
+  readonly when?: number;
   readonly id: string;
 }
 
@@ -53,10 +57,13 @@ interface Recipe {
   readonly twin?: boolean;
   /** A step reading an artifact made by hand rather than declared as an output. */
   readonly undeclaredInput?: string;
+  /** A condition on a value made by hand rather than declared by its step. */
+  readonly undeclaredValue?: string;
 }
 
 const dnsLabel = fc.stringMatching(/^[a-z]([-a-z0-9]{0,6}[a-z0-9])?$/);
 const artifactName = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/);
+const valueName = fc.stringMatching(/^[a-z]([a-z0-9_]{0,5}[a-z0-9])?$/);
 
 const validStep = (i: number, earlier: number): fc.Arbitrary<StepRecipe> => fc.record({
   id: fc.constant(`s${i}`),
@@ -73,6 +80,8 @@ const validStep = (i: number, earlier: number): fc.Arbitrary<StepRecipe> => fc.r
   outputs: fc.uniqueArray(artifactName, { maxLength: 2 }),
   reads: earlier > 0 ? fc.uniqueArray(fc.nat(earlier - 1), { maxLength: 2 }) : fc.constant([]),
   after: earlier > 0 ? fc.uniqueArray(fc.nat(earlier - 1), { maxLength: 2 }) : fc.constant([]),
+  values: fc.uniqueArray(valueName, { maxLength: 2 }),
+  when: earlier > 0 ? fc.option(fc.nat(earlier - 1), { nil: undefined }) : fc.constant(undefined),
 });
 
 const validRecipe: fc.Arbitrary<Recipe> = fc.integer({ min: 1, max: 5 }).chain((n) => fc.record({
@@ -137,6 +146,9 @@ const MISTAKES: Record<string, Mistake> = {
   'a dependency cycle': (r) => ({ ...r, cycle: true }),
   'two pipelines of one name': (r) => ({ ...r, twin: true }),
   'an input that is not a declared output': (r) => ({ ...r, undeclaredInput: '../../../../etc' }),
+  'value name with a dash': onStep(() => ({ values: ['model-url'], fanOut: 1 })),
+  'value name ending with _': onStep(() => ({ values: ['acc_'], fanOut: 1 })),
+  'a condition on a value no step declares': (r) => ({ ...r, undeclaredValue: 'acuracy' }),
 };
 
 const invalidRecipe = fc.tuple(validRecipe, fc.uniqueArray(fc.constantFrom(...Object.keys(MISTAKES)), { minLength: 1, maxLength: 3 }))
@@ -177,10 +189,13 @@ function build(app: App, r: Recipe): void {
       outputs: Object.fromEntries(s.outputs.map((name, k) => [name, k === 0 ? Dataset : Model])),
       inputs,
       after: s.after.map((i) => steps[i]),
+      values: s.fanOut === 1 ? Object.fromEntries(s.values.map((name) => [name, NumberValue])) : undefined,
+      when: s.when === undefined ? undefined : (Object.values(steps[s.when].values)[0] as NumberValue | undefined)?.atLeast(0.5),
     }));
   });
   if (r.cycle) steps[0].after(steps[steps.length - 1]);
   if (r.undeclaredInput) steps[steps.length - 1].addInput('hand_made', new Dataset(steps[0], r.undeclaredInput));
+  if (r.undeclaredValue) new ContainerStep(pipeline, 'decide', { image: 'busybox:1.36', when: new NumberValue(steps[0], r.undeclaredValue).atLeast(1) });
   if (r.twin) new ContainerStep(new Pipeline(new Construct(app, 'second'), 'p', { namespace: r.namespace }), 'only', { image: 'busybox:1.36' });
 }
 

@@ -5,6 +5,7 @@ import { ContainerStep, Dataset, Gpu, Model, Pipeline, PlainBackend, StepVolume,
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { verifyObjects } from '../../src/verify';
 import { synth } from '../support/synth';
+import { branchPipeline } from '../values/fixtures';
 
 /** Every option of the library at once, so each rendered field meets the schema. */
 function kitchenSink(app: App) {
@@ -59,6 +60,7 @@ describe('strict Kubernetes 1.27 schema', () => {
   test.each([
     ['every example', addExamples],
     ['a pipeline using every option', kitchenSink],
+    ['a pipeline passing values and deciding on them', (app: App) => { branchPipeline(app); }],
   ])('every object of %s validates, with no dangling reference besides declared external ones', (_name, build) => {
     const { objects } = synth(build);
     const { problems } = verifyObjects(objects);
@@ -69,7 +71,7 @@ describe('strict Kubernetes 1.27 schema', () => {
   // failure rule requires onPodConditions: check against kubernetes-models' own copy of it,
   // with none of verify's adjustments.
   test('every Job validates against the unmodified official 1.27 schema, every pod failure rule with onPodConditions', () => {
-    const { objects } = synth((app) => { addExamples(app); kitchenSink(app); });
+    const { objects } = synth((app) => { addExamples(app); kitchenSink(app); branchPipeline(app); });
     const jobs = objects.filter((o) => o.kind === 'Job');
     expect(jobs.length).toBeGreaterThan(10);
     for (const job of jobs) {

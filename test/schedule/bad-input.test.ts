@@ -106,5 +106,5 @@ test('fails when the run templates would not fit in one ConfigMap', () => {
   expectFailure((app) => {
     const p = new Pipeline(app, 'wide', { defaults: { image }, onDemand: {} });
     for (let i = 0; i < 1000; i++) new ContainerStep(p, `s${i}`);
-  }, `${VALIDATION}[wide] the coordinator ConfigMap holds the Job template of every step of a run: 1404 KiB for 1000 steps, more than the 1024 KiB Kubernetes allows in a ConfigMap; split the pipeline into smaller pipelines, or leave out 'schedule' and 'onDemand'`);
+  }, `${VALIDATION}[wide] the coordinator ConfigMap holds the Job template of every step of a run: 1405 KiB for 1000 steps, more than the 1024 KiB Kubernetes allows in a ConfigMap; split the pipeline into smaller pipelines, or leave out 'schedule' and 'onDemand'`);
 });

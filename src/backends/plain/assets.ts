@@ -23,6 +23,11 @@ export function promoteScript(): string {
   return asset('promote.sh');
 }
 
+/** The values reporter shipped with the package (`assets/report-values.sh`). */
+export function valuesReporterScript(): string {
+  return asset('report-values.sh');
+}
+
 /** Every script the package ships in `assets/` (`*.sh`): the only ones `verify`'s dry run runs. */
 export function shippedScripts(): string[] {
   const dir = dirname(findAsset('gate.sh'));

@@ -7,10 +7,12 @@ import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import { imageReferenceProblem, shortHash } from '../../model/names';
 import type { Step } from '../../model/step';
-import { gateScript } from './assets';
+import type { StepValue } from '../../model/step-value';
+import { gateScript, valuesReporterScript } from './assets';
 import { Coordinator } from './coordinator';
 import { renderGateJobSpec } from './gate-job';
-import { Reporter } from './reporter';
+import { Reporter, reporterAccountName } from './reporter';
+import { valuesReporterProblems } from './values-reporter';
 import { lazilyNamedObject } from './lazy-named';
 import { checkPlainLimits } from './limits';
 import { planPipeline, PlannedStep, stepJobName } from './plan';
@@ -52,8 +54,10 @@ export class PlainBackend implements IPipelineBackend {
   private coordinator?: Coordinator;
   private workspace?: ApiObject;
   private readonly stepJobs: ApiObject[] = [];
-  private gateScriptConfigMap?: ApiObject;
-  private reporterSupport?: Reporter;
+  private reporterConstruct?: Reporter;
+  private gateScriptMap?: ApiObject;
+  private valuesScriptMap?: ApiObject;
+  private readonly jobOf = new Map<Step, ApiObject>();
   private planCache?: { graph: PipelineGraph; steps: Map<Step, PlannedStep>; order: PlannedStep[] };
 
   public constructor(props: PlainBackendProps = {}) {
@@ -109,10 +113,17 @@ export class PlainBackend implements IPipelineBackend {
     if (this.workspace) job.addDependency(this.workspace);
     if (gate) job.addDependency(this.gateScript());
     this.stepJobs.push(job);
+    this.jobOf.set(step, job);
   }
 
   public addArtifact(): void {
     this.declareWorkspace();
+  }
+
+  public addValue(value: StepValue): void {
+    // Steps of a run have no Job in the YAML: the script must still exist when the run starts.
+    const script = this.valuesScript();
+    this.jobOf.get(value.producer)?.addDependency(script);
   }
 
   public useWorkspace(): void {
@@ -120,7 +131,7 @@ export class PlainBackend implements IPipelineBackend {
   }
 
   public validate(graph: PipelineGraph): GraphProblem[] {
-    const problems = checkPlainLimits(this.pipeline!, graph, this.pollInterval);
+    const problems = [...checkPlainLimits(this.pipeline!, graph, this.pollInterval), ...valuesReporterProblems(graph, reporterAccountName(this.pipeline!))];
     const tooBig = this.pipeline!.runs && runTemplatesProblem(this.coordinator!.configMapBytes(), graph.steps.length);
     if (tooBig) problems.push({ construct: this.pipeline!, message: tooBig });
     return problems;
@@ -180,21 +191,22 @@ export class PlainBackend implements IPipelineBackend {
    * and names its Job in `reportsOnItsJob`: the grant follows, by name, in the YAML or per run.
    */
   private reporter(): Reporter {
-    this.reporterSupport ??= new Reporter(this.pipeline!, 'Reporter', () => this.plan().order.filter(reportsOnItsJob).map((p) => p.jobName));
-    return this.reporterSupport;
+    this.reporterConstruct ??= new Reporter(this.pipeline!, 'Reporter', () => this.plan().order.filter(reportsOnItsJob).map((p) => p.jobName));
+    return this.reporterConstruct;
   }
 
   /** The ConfigMap holding the gate script, made with the first gate. */
   private gateScript(): ApiObject {
-    const pipeline = this.pipeline!;
-    this.gateScriptConfigMap ??= new ApiObject(pipeline, 'GateScript', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      // Named by the script's hash: a gate Job (whose hash covers this name) changes with it.
-      metadata: { name: `${pipeline.pipelineName}-gate-${shortHash(gateScript())}`, labels: { 'app.kubernetes.io/component': 'gate' } },
-      data: { 'gate.sh': gateScript() },
-    });
-    return this.gateScriptConfigMap;
+    this.reporter();
+    this.gateScriptMap ??= scriptConfigMap(this.pipeline!, 'GateScript', 'gate', 'gate.sh', gateScript());
+    return this.gateScriptMap;
+  }
+
+  /** The ConfigMap holding the values reporter's script, made with the first value. */
+  private valuesScript(): ApiObject {
+    this.reporter();
+    this.valuesScriptMap ??= scriptConfigMap(this.pipeline!, 'ValuesScript', 'values', 'report-values.sh', valuesReporterScript());
+    return this.valuesScriptMap;
   }
 
   private plan(): { steps: Map<Step, PlannedStep>; order: PlannedStep[] } {
@@ -213,6 +225,7 @@ export class PlainBackend implements IPipelineBackend {
           reporter: this.reporter(),
           labels: pipeline.extraLabels,
         }),
+        valuesReporter: () => ({ image: this.coordinatorImage, scriptConfigMap: this.valuesScript().name, reporter: this.reporter() }),
         perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
       });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };
@@ -222,9 +235,22 @@ export class PlainBackend implements IPipelineBackend {
 }
 
 /**
+ * A ConfigMap holding one library script, named by the script's hash: a Job whose hash
+ * covers this name changes with the script.
+ */
+function scriptConfigMap(pipeline: Pipeline, id: string, component: string, key: string, script: string): ApiObject {
+  return new ApiObject(pipeline, id, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${pipeline.pipelineName}-${component}-${shortHash(script)}`, labels: { 'app.kubernetes.io/component': component } },
+    data: { [key]: script },
+  });
+}
+
+/**
  * Whether a planned node's pod patches its own Job, and so needs the reporter's grant on it:
- * a gate writes its verdict there. (A step reporting values will too.)
+ * a gate writes its verdict there, a step that declares values writes them.
  */
 function reportsOnItsJob(p: PlannedStep): boolean {
-  return p.kind === 'gate';
+  return p.kind === 'gate' || p.reportsValues;
 }

@@ -7,6 +7,7 @@ import type { Step } from '../../model/step';
 import type { StepGroup } from '../../model/step-group';
 import { RUN_HASH_PLACEHOLDER, RUN_PLACEHOLDER, runStepDirectory } from './scheduled-run';
 import { externalReferences, renderStepJobSpec, setStepDirectory, stepDirectory } from './step-job';
+import type { ValuesReporterContext } from './values-reporter';
 
 /** Stands for a step's own directory until its hash is known. */
 const OWN_DIR = '@@step-dir@@';
@@ -29,6 +30,12 @@ export interface PlannedStep {
   readonly trigger: string;
   /** Plan column 5: `job` for a batch step, `gate` for a gate. */
   readonly kind: string;
+  /** Plan column 6: the step's condition as compact JSON, or `-`. */
+  readonly condition: string;
+  /** Plan column 7: the values the step reads, `alias=step.value` comma-separated, or `-`. */
+  readonly valuesIn: string;
+  /** Whether the step's pod writes its values on its own Job (it needs the reporter's grant). */
+  readonly reportsValues: boolean;
   /** Plan column 8: `<group>:<failures it tolerates>` for a member of a group with a failure budget. */
   readonly budget?: string;
   /** Plan column 9: `<group>:<at most at once>` for a member of a group with a cap. */
@@ -46,6 +53,8 @@ export interface PlanSettings {
   readonly perRun?: (step: Step) => boolean;
   /** The Job spec of a gate, given where its upstream steps keep their files. */
   readonly renderGate: (gate: Gate, stepDirOf: (step: Step) => string) => Record<string, any>;
+  /** What reports values, for steps that declare some. */
+  readonly valuesReporter: () => ValuesReporterContext;
 }
 
 /**
@@ -83,6 +92,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       labels: pipeline.extraLabels,
       exitHandler,
       run: perRun ? RUN_PLACEHOLDER : undefined,
+      valuesReporter: settings.valuesReporter,
       outputSuffix: member && `/${member.index}`,
     }) : settings.renderGate(step as Gate, stepDirOf);
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
@@ -111,6 +121,11 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       externalRefs: spec ? externalReferences(spec, pipeline.workspace.existingClaimName) : gateReferences(step as Gate, pipeline.workspace.existingClaimName),
       trigger: exitHandler ? 'exit' : step.triggerRule,
       kind: spec ? 'job' : 'gate',
+      // The condition and the values read decide when and with what a step runs, as the
+      // trigger rule does; the values' env (not their content) is in the spec and its hash.
+      condition: step.condition?.toPlanJson() ?? '-',
+      valuesIn: Object.entries(step.inputValues).map(([alias, v]) => `${alias}=${v.producer.stepName}.${v.name}`).join(',') || '-',
+      reportsValues: Object.keys(step.values).length > 0,
       budget: group && group.failureBudget > 0 ? `${group.name}:${group.failureBudget}` : undefined,
       cap: group?.parallelism !== undefined ? `${group.name}:${group.parallelism}` : undefined,
     };
@@ -145,7 +160,7 @@ const COLUMN_DEFAULTS = ['all-succeeded', 'job', '-', '-', '-', '-'];
  */
 export function planText(steps: readonly PlannedStep[]): string {
   return steps.map((s) => {
-    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, s.kind, '-', '-', s.budget ?? '-', s.cap ?? '-'];
+    const columns = [s.step.stepName, s.jobName, s.dependsOn.join(',') || '-', s.trigger, s.kind, s.condition, s.valuesIn, s.budget ?? '-', s.cap ?? '-'];
     while (columns.length > 3 && columns[columns.length - 1] === COLUMN_DEFAULTS[columns.length - 4]) columns.pop();
     return `${columns.join('\t')}\n`;
   }).join('');

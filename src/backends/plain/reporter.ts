@@ -44,7 +44,7 @@ export class Reporter extends Construct {
   public constructor(pipeline: Pipeline, id: string, private readonly jobNames: () => string[]) {
     super(pipeline, id);
     this.pipeline = pipeline;
-    this.serviceAccountName = `${pipeline.pipelineName}-reporter`;
+    this.serviceAccountName = reporterAccountName(pipeline);
     new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
@@ -111,3 +111,8 @@ export class Reporter extends Construct {
 }
 
 const REPORTER_LABELS = { 'app.kubernetes.io/component': 'reporter' };
+
+/** The reporter's ServiceAccount name: `<pipeline>-reporter`. */
+export function reporterAccountName(pipeline: Pipeline): string {
+  return `${pipeline.pipelineName}-reporter`;
+}

@@ -5,8 +5,9 @@ import type { StepSpec } from '../../model/container-spec';
 import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
-import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL, VALUE_IN_ANNOTATION_PREFIX } from '../../conventions';
 import { containerSecurityContext, podSecurityContext } from './security';
+import { addValuesReporter, ValuesReporterContext } from './values-reporter';
 import { usesWorkspace } from './workspace-claim';
 
 /** Where the workspace is mounted in every step that reads or writes artifacts. */
@@ -30,6 +31,8 @@ export interface StepJobContext {
   readonly exitHandler: boolean;
   /** The run id, for a step whose Job belongs to one run of a scheduled or on-demand pipeline. */
   readonly run?: string;
+  /** What reports the values of a step that declares some; asked for only then. */
+  readonly valuesReporter: () => ValuesReporterContext;
   /**
    * For a member of a fan-out or sweep: its folder under each output (`/<index>`), since
    * the members of a group share one directory per output.
@@ -52,12 +55,16 @@ export function stepDirectory(pipelineName: string, stepName: string, hash: stri
  */
 export function setStepDirectory(jobSpec: Record<string, any>, placeholder: string, dir: string): void {
   const pod = jobSpec.template.spec;
-  for (const e of pod.containers[0].env) {
-    if (typeof e.value === 'string' && e.value.startsWith(placeholder)) e.value = dir + e.value.slice(placeholder.length);
+  const put = (text: string) => (text.startsWith(placeholder) ? dir + text.slice(placeholder.length) : text);
+  // The step's container is the main one, or the last init container of a step that reports values.
+  for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+    for (const e of container.env ?? []) if (typeof e.value === 'string') e.value = put(e.value);
+    if (container.name === PREPARE_OUTPUTS) container.command = container.command.map(put);
   }
-  const init = pod.initContainers?.[0];
-  if (init) init.command = init.command.map((arg: string) => (arg.startsWith(placeholder) ? dir + arg.slice(placeholder.length) : arg));
 }
+
+/** The init container that creates a step's output directories before it starts. */
+const PREPARE_OUTPUTS = 'prepare-outputs';
 
 /** The HOME of step containers unless they set their own: inside the writable /tmp emptyDir. */
 const HOME = '/tmp';
@@ -101,9 +108,13 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     }
   }
 
-  // Control-flow inputs stay even with mlopsEnv off: the step asked for them by being a handler.
+  // Control-flow inputs stay even with mlopsEnv off: the step asked for them by being a
+  // handler, or by reading values.
   if (ctx.exitHandler) {
     env.push(podAnnotationEnv('MLOPS_RUN_STATUS', RUN_STATUS_ANNOTATION), podAnnotationEnv('MLOPS_RUN_FAILURES', RUN_FAILURES_ANNOTATION));
+  }
+  for (const alias of Object.keys(spec.inputValues)) {
+    env.push(podAnnotationEnv(valueEnvName(alias), `${VALUE_IN_ANNOTATION_PREFIX}${alias}`));
   }
 
   const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: {} }];
@@ -146,7 +157,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     volumeMounts: mounts,
   };
   const initContainers: k8s.Container[] | undefined = outputDirs.length === 0 ? undefined : [{
-    name: 'prepare-outputs',
+    name: PREPARE_OUTPUTS,
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
     command: ['mkdir', '-p', ...outputDirs],
@@ -156,7 +167,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
   }];
 
   const indexed = spec.fanOut > 1;
-  return {
+  const jobSpec: k8s.JobSpec = {
     suspend: true,
     backoffLimit: spec.retries,
     activeDeadlineSeconds: spec.timeout?.toSeconds(),
@@ -183,6 +194,13 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
       },
     },
   };
+  if (Object.keys(spec.values).length > 0) addValuesReporter(jobSpec, spec, ctx.valuesReporter());
+  return jobSpec;
+}
+
+/** `MLOPS_VALUE_` + the alias in upper case: where a step reads a value of an upstream step. */
+export function valueEnvName(alias: string): string {
+  return `MLOPS_VALUE_${alias.toUpperCase()}`;
 }
 
 /**
