@@ -228,7 +228,9 @@ def compare($op; $a; $b):
                 elif $lost != null then $s + {state: "failed", why: "value \($lost.missing) was not produced", act: "skip"}
                 elif $c.skip != null then $s + {state: "skipped", why: $c.skip, act: "skip"}
                 elif $slots <= 0 or $groupFull then $s
-                else $s + {state: "running", act: "release", ins: $ins} end
+                # A node that may run after a failure learns how each upstream ended (contract, "Values").
+                else $s + {state: "running", act: "release", ins: ($ins + if $s.rule == "all-succeeded" then [] else
+                  [{key: "mlops.cdk8s.io/upstream-states", value: ([$ups[] | {key: .step, value: .state}] | from_entries | tojson)}] end)} end
             end
         end ] as [$d]
     | .[$s.i] = $d

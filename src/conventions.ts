@@ -32,6 +32,11 @@ export const RUN_STATUS_ANNOTATION = 'mlops.cdk8s.io/run-status';
 /** Written with the run status: a JSON list of `{step, reason}`, one per failed or failure-skipped step. */
 export const RUN_FAILURES_ANNOTATION = 'mlops.cdk8s.io/run-failures';
 /**
+ * Written by the coordinator into the pod template of a node whose trigger rule is not
+ * `all-succeeded`, before release: compact JSON `{step: final state}` of its upstream steps.
+ */
+export const UPSTREAM_STATES_ANNOTATION = 'mlops.cdk8s.io/upstream-states';
+/**
  * Written by a step's reporter container on its own Job: the step's values as one compact
  * JSON object `{name: value}`, at most 4096 bytes (docs/coordinator-contract.md, "Values").
  */

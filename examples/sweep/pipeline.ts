@@ -1,20 +1,18 @@
 import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Artifact, ContainerStep, Dataset, Gpu, Metrics, Model, Pipeline, Workspace, WorkspaceAccess } from '../../src';
-
-/** The learning rates tried; one GPU trial each. */
-const LEARNING_RATES = ['0.1', '0.03', '0.01', '0.003', '0.001', '0.0003'];
+import { ContainerStep, Dataset, Gpu, Objective, Param, Pipeline, SearchSpace, Sweep, Workspace, WorkspaceAccess } from '../../src';
 
 /**
- * A hyperparameter sweep: split the data once, train one trial per learning rate on a GPU
- * (at most three at a time, the team's GPU quota), then pick the best model.
+ * A random-search sweep, as Katib's `random` experiment and the KFP/Katib tuning
+ * examples express it: split the data once, train 12 trials with hyperparameters drawn
+ * from a seeded random sample (at most three at a time, the team's GPU quota), tolerate
+ * two failed trials, and keep the model of the trial with the best validation AUC.
  */
 export function sweepPipeline(scope: Construct): Pipeline {
   const pipeline = new Pipeline(scope, 'sweep', {
     namespace: 'ml-research',
     workspace: Workspace.claim({ size: Size.gibibytes(100), storageClassName: 'filestore-rwx', access: WorkspaceAccess.READ_WRITE_MANY }),
     defaults: { image: 'ghcr.io/acme-ml/trainer:2.0.1' },
-    maxParallel: 3,
     runDeadline: Duration.hours(12),
   });
 
@@ -23,23 +21,29 @@ export function sweepPipeline(scope: Construct): Pipeline {
     outputs: { train: Dataset, holdout: Dataset },
   });
 
-  const candidates: Record<string, Artifact> = {};
-  LEARNING_RATES.forEach((lr, i) => {
-    const trial = new ContainerStep(pipeline, `trial-${i}`, {
-      command: ['python', '-m', 'trainer.fit', '--learning-rate', lr],
-      inputs: { train: split.outputs.train },
-      outputs: { model: Model },
-      gpu: Gpu.nvidia(1),
-      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
-      timeout: Duration.hours(3),
-    });
-    candidates[`model_${i}`] = trial.outputs.model;
+  const tune = new Sweep(pipeline, 'tune', {
+    space: SearchSpace.random({
+      learning_rate: Param.logUniform(1e-4, 1e-1),
+      max_depth: Param.integer(3, 10),
+      optimizer: Param.choice(['adam', 'sgd']),
+    }, { trials: 12, seed: 2026 }),
+    parallelism: 3,
+    failureBudget: 2,
+    metrics: ['auc', 'logloss'],
+    objective: Objective.maximize('auc'),
+    // Kubernetes expands $(VAR) in args from the container's env: no shell needed.
+    command: ['python', '-m', 'trainer.fit'],
+    args: ['--learning-rate', '$(MLOPS_PARAM_LEARNING_RATE)', '--max-depth', '$(MLOPS_PARAM_MAX_DEPTH)', '--optimizer', '$(MLOPS_PARAM_OPTIMIZER)'],
+    inputs: { train: split.outputs.train, holdout: split.outputs.holdout },
+    gpu: Gpu.nvidia(1),
+    tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    timeout: Duration.hours(3),
   });
 
-  new ContainerStep(pipeline, 'select', {
-    command: ['python', '-m', 'trainer.select', '--metric', 'auc'],
-    inputs: { holdout: split.outputs.holdout, ...candidates },
-    outputs: { best: Model, leaderboard: Metrics },
+  new ContainerStep(pipeline, 'export', {
+    command: ['python', '-m', 'trainer.export', '--format', 'onnx'],
+    inputs: { model: tune.model, leaderboard: tune.leaderboard },
+    outputs: { onnx: Dataset },
   });
 
   return pipeline;

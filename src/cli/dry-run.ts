@@ -12,6 +12,7 @@
 import { spawnSync } from 'child_process';
 import { promotionHookRefusal, promotionInputs } from './dry-run-promotion';
 import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
+import { dnsLabelProblem } from '../model/names';
 import { valueNameProblem } from '../model/step-value';
 import type { ManifestObject, SimulateOptions } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
@@ -66,6 +67,9 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const producer = s.upstreams.length === 1 ? steps[s.upstreams[0]] : undefined;
     if (metrics && typeof dir === 'string' && producer) producer.files = { ...producer.files, [`${dir}/metrics.json`]: JSON.stringify(metrics) };
   }
+  for (const [step, files] of Object.entries(sweepTrialFiles(own))) {
+    if (steps[step]) steps[step] = { ...steps[step], files: { ...steps[step].files, ...files } };
+  }
   // A promotion runs its real script: the training step leaves a model for it to publish.
   for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files: { ...steps[step]?.files, ...files } };
   return {
@@ -85,6 +89,33 @@ function gateMetrics(json: unknown): Record<string, number> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a sweep's trials write in a dry run, so that its selection (a library container,
+ * run for real) finds a result: the objective's metric as 0 in `metrics.json` and a model
+ * file. Read from the selection Job's `MLOPS_SELECT_TRIALS` and `MLOPS_SELECT_METRIC`; the
+ * YAML is untrusted, so only step names are taken from it, and the metric only as JSON text.
+ */
+function sweepTrialFiles(own: readonly ManifestObject[]): Record<string, Record<string, string>> {
+  const files: Record<string, Record<string, string>> = {};
+  for (const job of own.filter((o) => o.kind === 'Job')) {
+    const env: any[] = job.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    const value = (name: string) => env.find((e) => e?.name === name)?.value;
+    const metric = value('MLOPS_SELECT_METRIC');
+    let trials: unknown;
+    try {
+      trials = JSON.parse(value('MLOPS_SELECT_TRIALS'));
+    } catch {
+      continue;
+    }
+    if (typeof metric !== 'string' || !Array.isArray(trials)) continue;
+    for (const t of trials) {
+      if (typeof t?.step !== 'string' || dnsLabelProblem(t.step)) continue;
+      files[t.step] = { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ [metric]: 0 }), '$MLOPS_OUTPUT_MODEL/dry-run': '' };
+    }
+  }
+  return files;
 }
 
 /** What a step that declares values writes in a dry run: each value as its type's zero, so its reporter accepts it. */

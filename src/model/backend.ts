@@ -35,6 +35,13 @@ export interface IPipelineBackend {
   addValue?(value: StepValue): void;
   /** Called when a step mounts the workspace at a path of its own: the pipeline needs it too. */
   useWorkspace(step: Step): void;
+  /**
+   * Called when a batch step runs a script the library ships (`assets/<script>`, e.g. a
+   * sweep's selection) instead of a user image: the backend delivers the script to the
+   * step's container and returns the image it runs on (bash, jq and coreutils). A backend
+   * without it refuses such steps.
+   */
+  useLibraryScript?(step: Step, script: string): string;
   /** Problems only this backend can see, such as derived names that are too long. */
   validate(graph: PipelineGraph): GraphProblem[];
   /** Trade-offs the user should know about, printed at synthesis. */

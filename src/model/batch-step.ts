@@ -26,6 +26,7 @@ export abstract class BatchStep extends Step {
   private readonly options: StepOptions;
   private readonly extraEnv: Record<string, EnvVarValue> = {};
   private readonly libraryEnv: Record<string, EnvVarValue> = {};
+  private libraryScript?: { readonly name: string; readonly image: string };
 
   protected constructor(scope: Construct, id: string, options: StepOptions = {}) {
     super(scope, id);
@@ -57,6 +58,19 @@ export abstract class BatchStep extends Step {
   }
 
   /**
+   * Run the library's script `assets/<name>` (bash and jq) instead of a user image: the
+   * backend delivers the script and picks the image.
+   */
+  protected runLibraryScript(name: string): void {
+    const backend = this.pipeline.backend;
+    if (!backend.useLibraryScript) {
+      throw new Error(`[${this.node.path}] ${backend.displayName} cannot run the library's scripts, which this step needs; use the plain backend`);
+    }
+    this.libraryScript = { name, image: backend.useLibraryScript(this, name) };
+    this.pipeline._touch();
+  }
+
+  /**
    * The container and wiring a backend renders, with the pipeline's defaults applied.
    *
    * Called at synthesis, after all user code ran, so later `addEnv()`-style calls count.
@@ -64,7 +78,7 @@ export abstract class BatchStep extends Step {
   public spec(): StepSpec {
     const defaults = this.pipeline.defaults;
     const p = this.options;
-    const image = p.image ?? defaults.image ?? '';
+    const image = this.libraryScript?.image ?? p.image ?? defaults.image ?? '';
     return {
       image,
       imagePullPolicy: p.imagePullPolicy ?? defaultPullPolicy(image),
@@ -93,6 +107,7 @@ export abstract class BatchStep extends Step {
         runAsNonRoot: p.security?.runAsNonRoot ?? true,
         readOnlyRootFilesystem: p.security?.readOnlyRootFilesystem ?? true,
       },
+      libraryScript: this.libraryScript?.name,
       inputs: this.inputs,
       outputs: this.outputs,
       values: this.values,

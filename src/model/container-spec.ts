@@ -97,6 +97,11 @@ export interface StepSpec {
   readonly automountServiceAccountToken: boolean;
   /** The security profile, every field resolved. */
   readonly security: Required<StepSecurity>;
+  /**
+   * A script of the library (`assets/<name>`) the container runs instead of `command`, on
+   * the image the backend gave for it; undefined for a user's container.
+   */
+  readonly libraryScript?: string;
   /** Artifacts this step reads, by input name. */
   readonly inputs: Record<string, Artifact>;
   /** Artifacts this step writes, by output name. */

@@ -8,9 +8,10 @@
 import { criticalPath, findCycles, levelsOf, showCycle, topologicalOrder } from './graph';
 import { indexObjects, ObjectSet } from './index-set';
 import { containersOf, describeObject, ObjectInfo, PodTemplate } from './objects';
-import { collectPipelines, PipelineObjects, upstreamGraph } from './pipeline';
+import { PLAN_KEY } from '../conventions';
+import { collectPipelines, parsePlan, PipelineObjects, upstreamGraph } from './pipeline';
 import { parseQuantity } from './quantity';
-import { asRecord, byString, isRecord, KubeObject } from './types';
+import { asRecord, asString, byString, isRecord, KubeObject } from './types';
 
 export interface PlanStep {
   readonly step: string;
@@ -24,6 +25,8 @@ export interface PlanStep {
   readonly parallelism: number;
   /** Extended resources (`nvidia.com/gpu`, ...) for the whole step: per pod times parallelism. */
   readonly resources: Readonly<Record<string, number>>;
+  /** The cap of the step's group (plan column 9: a fan-out, a sweep): at most `n` of its members run at once. */
+  readonly groupCap?: { readonly group: string; readonly n: number };
 }
 
 export interface PlanLevel {
@@ -76,6 +79,11 @@ function planOf(p: PipelineObjects, set: ObjectSet): PipelinePlan {
     coordinator: p.coordinators[0]?.name,
     maxParallel: maxParallelOf(p.coordinators[0]),
   };
+  const planText = asString(asRecord(p.planConfigMaps[0]?.obj.data)?.[PLAN_KEY]);
+  const caps = new Map((planText === undefined ? [] : parsePlan(planText).lines).flatMap((l) => {
+    const m = /^([^:]+):(\d+)$/.exec(l.cap ?? '');
+    return m ? [[l.step, { group: m[1], n: Number(m[2]) }] as const] : [];
+  }));
   const stepOf = (name: string, level: number): PlanStep => {
     const sj = p.steps.get(name)!;
     const { parallelism, resources } = extendedResources(sj.job, set.podTemplateOf(sj.job));
@@ -86,6 +94,7 @@ function planOf(p: PipelineObjects, set: ObjectSet): PipelinePlan {
       level,
       parallelism,
       resources,
+      groupCap: caps.get(name),
     };
   };
   if (cycles.length) {
@@ -159,14 +168,21 @@ function maxParallelOf(coordinator: ObjectInfo | undefined): number {
 
 /**
  * The extended resources one level holds when its steps run side by side: all of them, or
- * under a cap the `cap` hungriest. Steps of adjacent levels can also overlap, so this is
- * what the cluster must offer at least for the run not to queue on GPUs.
+ * under a cap the `cap` hungriest, and of a capped group (a fan-out, a sweep) its `n`
+ * hungriest members. Steps of adjacent levels can also overlap, so this is what the
+ * cluster must offer at least for the run not to queue on GPUs.
  */
 function peakOf(plan: PipelinePlan): number {
   return plan.levels.reduce((peak, level) => {
-    const totals = level.steps
-      .map((name) => Object.values(plan.steps.find((s) => s.step === name)!.resources).reduce((a, b) => a + b, 0))
-      .sort((a, b) => b - a);
+    const steps = level.steps.map((name) => plan.steps.find((s) => s.step === name)!)
+      .map((s) => ({ group: s.groupCap, total: Object.values(s.resources).reduce((a, b) => a + b, 0) }))
+      .sort((a, b) => b.total - a.total);
+    const taken = new Map<string, number>();
+    const totals = steps.filter(({ group }) => {
+      if (!group) return true;
+      taken.set(group.group, (taken.get(group.group) ?? 0) + 1);
+      return taken.get(group.group)! <= group.n;
+    }).map((s) => s.total);
     const running = plan.maxParallel > 0 ? totals.slice(0, plan.maxParallel) : totals;
     return Math.max(peak, running.reduce((a, b) => a + b, 0));
   }, 0);
@@ -203,7 +219,12 @@ export function renderPlan(plan: PipelinePlan): string {
   lines.push(`  critical path (${plan.criticalPath.length} step${plan.criticalPath.length === 1 ? '' : 's'}): ${plan.criticalPath.join(' => ')}`);
   const peak = peakOf(plan);
   if (peak > 0) {
-    const cap = plan.maxParallel > 0 ? ` (at most ${plan.maxParallel} step${plan.maxParallel === 1 ? '' : 's'} run at once)` : '';
+    const groups = [...new Map(plan.steps.flatMap((s) => (s.groupCap ? [[s.groupCap.group, s.groupCap.n] as const] : []))).entries()];
+    const caps = [
+      ...(plan.maxParallel > 0 ? [`at most ${plan.maxParallel} step${plan.maxParallel === 1 ? '' : 's'} run at once`] : []),
+      ...groups.map(([g, n]) => `at most ${n} of ${g} at once`),
+    ];
+    const cap = caps.length > 0 ? ` (${caps.join('; ')})` : '';
     lines.push(`  peak extended resources of one level running side by side: ${peak}${cap}`);
   }
   return lines.join('\n') + '\n';

@@ -86,11 +86,11 @@ describe('Pipeline.toDiagram, toMermaid and toDot', () => {
     expect(report.triggerRule).toBe('all-done');
   });
 
-  test('the sweep example: maxParallel and GPUs of the trials level', () => {
+  test('the sweep example: the twelve GPU trials on one level', () => {
     const d = sweepPipeline(new App()).toDiagram();
-    expect(d.maxParallel).toBe(3);
-    expect(d.levels[1]).toEqual({ level: 1, nodes: ['trial-0', 'trial-1', 'trial-2', 'trial-3', 'trial-4', 'trial-5'], gpus: 6 });
-    expect(toMermaid(d)).toContain('at most 3 at once');
+    expect(d.maxParallel).toBe(0);
+    expect(d.levels[1]).toEqual({ level: 1, nodes: Array.from({ length: 12 }, (_, i) => `tune-trial-${i}`).sort(), gpus: 12 });
+    expect(toMermaid(d)).toContain('no cap on steps at once');
   });
 
   test('fails to draw a pipeline with a cycle, naming it', () => {

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { readdirSync } from 'fs';
+import { dirname } from 'path';
+import { asset, findAsset } from '../../assets';
 
-const cache = new Map<string, string>();
+export { findAsset } from '../../assets';
 
 /** The coordinator script shipped with the package (`assets/coordinate.sh`). */
 export function coordinatorScript(): string {
@@ -32,25 +33,4 @@ export function valuesReporterScript(): string {
 export function shippedScripts(): string[] {
   const dir = dirname(findAsset('gate.sh'));
   return readdirSync(dir).filter((f) => f.endsWith('.sh')).sort().map(asset);
-}
-
-function asset(name: string): string {
-  let text = cache.get(name);
-  if (text === undefined) {
-    text = readFileSync(findAsset(name), 'utf8');
-    cache.set(name, text);
-  }
-  return text;
-}
-
-/**
- * The path of a file in the package's `assets/` folder. Searched upwards because this
- * module runs from `src/` (tests), `lib/` (the npm package) and `build/src/` (examples).
- */
-export function findAsset(name: string): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'assets', name);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cdk8s-mlops is installed incompletely: assets/${name} is missing; reinstall the package`);
-  }
 }

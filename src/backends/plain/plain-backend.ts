@@ -7,6 +7,7 @@ import type { GraphProblem, PipelineGraph } from '../../model/graph';
 import type { Pipeline } from '../../model/pipeline';
 import { imageReferenceProblem, shortHash } from '../../model/names';
 import type { Step } from '../../model/step';
+import { asset } from '../../assets';
 import type { StepValue } from '../../model/step-value';
 import { gateScript, valuesReporterScript } from './assets';
 import { Coordinator } from './coordinator';
@@ -58,6 +59,8 @@ export class PlainBackend implements IPipelineBackend {
   private gateScriptMap?: ApiObject;
   private valuesScriptMap?: ApiObject;
   private readonly jobOf = new Map<Step, ApiObject>();
+  /** The ConfigMap of each library script a step runs, by script name. */
+  private readonly libraryScripts = new Map<string, ApiObject>();
   private planCache?: { graph: PipelineGraph; steps: Map<Step, PlannedStep>; order: PlannedStep[] };
 
   public constructor(props: PlainBackendProps = {}) {
@@ -128,6 +131,26 @@ export class PlainBackend implements IPipelineBackend {
 
   public useWorkspace(): void {
     this.declareWorkspace();
+  }
+
+  /** The script goes in a ConfigMap of its own, named by its hash; the step runs it on the coordinator's image. */
+  public useLibraryScript(step: Step, script: string): string {
+    let configMap = this.libraryScripts.get(script);
+    if (!configMap) {
+      const pipeline = this.pipeline!;
+      const text = asset(script);
+      configMap = new ApiObject(pipeline, `LibraryScript-${script.replace(/\.sh$/, '')}`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        // Named by the script's hash: a step Job (whose hash covers this name) changes with it.
+        metadata: { name: `${pipeline.pipelineName}-${script.replace(/\.sh$/, '')}-${shortHash(text)}`, labels: { 'app.kubernetes.io/component': 'library-script' } },
+        data: { [script]: text },
+      });
+      this.libraryScripts.set(script, configMap);
+    }
+    // Pods of the step mount it, so it must exist first.
+    this.jobOf.get(step)?.addDependency(configMap);
+    return this.coordinatorImage;
   }
 
   public validate(graph: PipelineGraph): GraphProblem[] {
@@ -227,6 +250,7 @@ export class PlainBackend implements IPipelineBackend {
         }),
         valuesReporter: () => ({ image: this.coordinatorImage, scriptConfigMap: this.valuesScript().name, reporter: this.reporter() }),
         perRun: pipeline.runs ? (step) => !pipeline.isReusedAcrossRuns(step) : undefined,
+        libraryScriptConfigMap: (script) => this.libraryScripts.get(script)!.name,
       });
       this.planCache = { graph, order, steps: new Map(order.map((p) => [p.step, p])) };
     }

@@ -51,6 +51,8 @@ export interface PlanSettings {
    * and placed with the run's placeholders, which the run prelude fills in.
    */
   readonly perRun?: (step: Step) => boolean;
+  /** The ConfigMap holding a library script (`useLibraryScript`). */
+  readonly libraryScriptConfigMap: (script: string) => string;
   /** The Job spec of a gate, given where its upstream steps keep their files. */
   readonly renderGate: (gate: Gate, stepDirOf: (step: Step) => string) => Record<string, any>;
   /** What reports values, for steps that declare some. */
@@ -94,6 +96,7 @@ export function planPipeline(pipeline: Pipeline, graph: PipelineGraph, settings:
       run: perRun ? RUN_PLACEHOLDER : undefined,
       valuesReporter: settings.valuesReporter,
       outputSuffix: member && `/${member.index}`,
+      libraryScriptConfigMap: spec.libraryScript === undefined ? undefined : settings.libraryScriptConfigMap(spec.libraryScript),
     }) : settings.renderGate(step as Gate, stepDirOf);
     const upstream = graph.upstream(step).map((u) => planned.get(u)!);
     // A handler waits for no step, yet reports on all of them: a changed step is a new run

@@ -38,7 +38,12 @@ export interface StepJobContext {
    * the members of a group share one directory per output.
    */
   readonly outputSuffix?: string;
+  /** For a step that runs a library script: the ConfigMap holding it. */
+  readonly libraryScriptConfigMap?: string;
 }
+
+/** Where a step that runs a library script finds it. */
+const LIBRARY_SCRIPT_MOUNT = '/etc/mlops';
 
 /**
  * A step's directory in the workspace: `<mount>/<pipeline>/<step>-<hash>`. The hash covers
@@ -127,6 +132,10 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     volumes.push({ name: `secret-${i}`, secret: { secretName: v.secret.name } });
     mounts.push({ name: `secret-${i}`, mountPath: v.mountPath, readOnly: true });
   });
+  if (spec.libraryScript !== undefined && ctx.libraryScriptConfigMap !== undefined) {
+    volumes.push({ name: 'library-script', configMap: { name: ctx.libraryScriptConfigMap } });
+    mounts.push({ name: 'library-script', mountPath: LIBRARY_SCRIPT_MOUNT, readOnly: true });
+  }
   spec.volumes.forEach((v, i) => {
     const source = volumeSource(v.volume);
     const name = source === undefined ? 'workspace' : `volume-${i}`;
@@ -149,7 +158,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     name: spec.containerName,
     image: spec.image,
     imagePullPolicy: spec.imagePullPolicy,
-    command: spec.command,
+    command: spec.libraryScript !== undefined ? ['/bin/bash', `${LIBRARY_SCRIPT_MOUNT}/${spec.libraryScript}`] : spec.command,
     args: spec.args,
     env,
     resources: { limits, requests },

@@ -1,0 +1,97 @@
+import { Duration, Testing } from 'cdk8s';
+import { ContainerStep, Dataset, Objective, Param, Pipeline, PlainBackend, SearchSpace, Sweep } from '../../src';
+import { ManifestObject, simulate, SimulationResult, StepBehaviour } from '../../src/verify/simulator';
+import { expectClean } from './fixtures';
+
+/** split -> 12 trials (3 at once, budget 3) -> select -> export. */
+function sweepPipeline(): ManifestObject[] {
+  const app = Testing.app();
+  const p = new Pipeline(app, 'hpo', {
+    namespace: 'ml',
+    defaults: { image: 'registry.example.com/ml/trainer:1.0' },
+    backend: new PlainBackend({ pollInterval: Duration.seconds(10) }),
+  });
+  const split = new ContainerStep(p, 'split', { outputs: { train: Dataset } });
+  const tune = new Sweep(p, 'tune', {
+    space: SearchSpace.random({ lr: Param.logUniform(1e-4, 1e-1), depth: Param.integer(2, 8) }, { trials: 12, seed: 11 }),
+    parallelism: 3,
+    failureBudget: 3,
+    metrics: ['auc'],
+    objective: Objective.maximize('auc'),
+    args: ['--lr', '$(MLOPS_PARAM_LR)'],
+    inputs: { train: split.outputs.train },
+  });
+  new ContainerStep(p, 'export', { inputs: { model: tune.model } });
+  return Testing.synth(p) as ManifestObject[];
+}
+
+const trials = Array.from({ length: 12 }, (_, i) => `tune-trial-${i}`);
+/** Each trial's AUC: trial 7 is the best; trial 4 would beat it, but it fails in the first scenario. */
+const auc = (i: number) => (i === 7 ? 0.93 : i === 4 ? 0.99 : 0.7 + i / 100);
+
+/**
+ * Trials run 10-40 s and, when they exit 0, leave their metrics and model in their folders;
+ * `failing` ones exit 1 on every attempt and leave nothing. The selection is not modelled:
+ * its container is the library's, and runs assets/select-best.sh for real.
+ */
+function behaviour(failing: number[]): Record<string, StepBehaviour> {
+  return Object.fromEntries(trials.map((t, i) => [t, {
+    durations: [10 + (i % 4) * 10],
+    exitCodes: [failing.includes(i) ? 1 : 0],
+    files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc: auc(i) }), '$MLOPS_OUTPUT_MODEL/model.txt': `model of trial ${i}` },
+  }]));
+}
+
+/** The selection's files at the end of the run, from the workspace claim: path below the step's folder to content. */
+function selectionFiles(r: SimulationResult): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const claim of Object.values(r.claims)) {
+    for (const [path, text] of Object.entries(claim)) {
+      const m = /^hpo\/tune-select-[0-9a-f]{8}\/(.*)$/.exec(path);
+      if (m) files[m[1]] = text;
+    }
+  }
+  return files;
+}
+
+describe('a sweep in the simulated cluster (real kubectl, real coordinator script, the real selection script)', () => {
+  test('12 trials, at most 3 at once, 2 failing within a budget of 3: the run goes on and the selection picks the best completed trial', async () => {
+    const r = await simulate(sweepPipeline(), { steps: behaviour([4, 9]) });
+    expectClean(r);
+    expect(r.maxConcurrentByGroup).toEqual({ tune: 3 });
+    expect(trials.map((t) => r.steps[t].outcome)).toEqual(trials.map((_, i) => ([4, 9].includes(i) ? 'failed' : 'complete')));
+    // The selection (all-done) starts once every trial is final, and learns which completed from the coordinator.
+    const select = r.steps['tune-select'];
+    expect(select.startedAt).toBeGreaterThanOrEqual(Math.max(...trials.map((t) => r.steps[t].finishedAt!)));
+    expect(JSON.parse(select.podAnnotations!['mlops.cdk8s.io/upstream-states']))
+      .toEqual(Object.fromEntries(trials.map((t, i) => [t, [4, 9].includes(i) ? 'failed' : 'complete'])));
+    // The selection script ran for real on what the trials left in the workspace.
+    const run = r.containers.filter((c) => c.step === 'tune-select');
+    expect(run.map((c) => [c.container, c.exitCode, c.stderr])).toEqual([['select', 0, '']]);
+    expect(run[0].stdout.split('\n')[0]).toBe('winner: trial 7 (tune-trial-7) with auc 0.93, maximized over 10 completed trials');
+    const out = selectionFiles(r);
+    expect(out['model/model.txt']).toBe('model of trial 7');
+    expect(JSON.parse(out['leaderboard/metrics.json'])).toEqual({ auc: 0.93 });
+    const board = JSON.parse(out['leaderboard/leaderboard.json']);
+    expect(board.winner).toMatchObject({ trial: 7, step: 'tune-trial-7', value: 0.93 });
+    expect(board.trials.map((t: any) => t.trial)).toEqual([7, 11, 10, 8, 6, 5, 3, 2, 1, 0, 4, 9]);
+    expect(r.steps.export.outcome).toBe('complete');
+    // Failures within the budget (plan column 8) do not count: the run succeeds.
+    expect(r.exitCode).toBe(0);
+    expect(r.coordinator.stdout).toMatch(/run finished after \d+s: succeeded; 13 of 15 steps complete/);
+  });
+
+  test('the same sweep with 4 failures exceeds the budget of 3: the selection fails naming them, and the run fails with exit 3', async () => {
+    const r = await simulate(sweepPipeline(), { steps: behaviour([1, 4, 6, 9]) });
+    expectClean(r);
+    expect(r.maxConcurrentByGroup).toEqual({ tune: 3 });
+    const run = r.containers.filter((c) => c.step === 'tune-select');
+    expect(run.map((c) => [c.exitCode, c.stderr])).toEqual([[1, 'select: 4 of 12 trials did not complete, more than the failure budget of 3: '
+      + 'tune-trial-1 failed, tune-trial-4 failed, tune-trial-6 failed, tune-trial-9 failed\n']]);
+    expect(selectionFiles(r)['model/model.txt']).toBeUndefined();
+    expect(r.steps['tune-select'].outcome).toBe('failed');
+    expect(r.steps.export.skipped).toBe("upstream step 'tune-select' failed: BackoffLimitExceeded");
+    expect(r.exitCode).toBe(3);
+    expect(r.coordinator.outcome).toBe('Failed: PodFailurePolicy');
+  });
+});
