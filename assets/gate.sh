@@ -20,6 +20,23 @@ metrics="$metrics_dir/metrics.json"
 jq -e 'type == "object"' "$metrics" >/dev/null 2>&1 || crash "$metrics is not a JSON object of metric names to numbers"
 
 baseline='null'
+# A registry baseline: the metrics recorded by the promotion of the highest integer version
+# folder holding READY (assets/promote.sh); none before the first promotion.
+baseline_registry="${MLOPS_GATE_BASELINE_REGISTRY:-}"
+if [[ -n "$baseline_registry" ]]; then
+  latest=
+  for dir in "$baseline_registry"/*/; do
+    v="${dir%/}"; v="${v##*/}"
+    [[ "$v" =~ ^[0-9]+$ && -f "$baseline_registry/$v/READY" ]] || continue
+    if [[ -z "$latest" ]] || (( 10#$v > 10#$latest )); then latest="$v"; fi
+  done
+  if [[ -n "$latest" ]]; then
+    jq -e '.metrics | type == "object"' "$baseline_registry/$latest/lineage.json" >/dev/null 2>&1 \
+      || crash "$baseline_registry/$latest/lineage.json has no 'metrics' object: version $latest was not published by a promotion"
+    baseline="$(jq -c '.metrics' "$baseline_registry/$latest/lineage.json")"
+    baseline_name="version $latest of $baseline_name"
+  fi
+fi
 if [[ -n "$baseline_file" && -f "$baseline_file" ]]; then
   jq -e 'type == "object"' "$baseline_file" >/dev/null 2>&1 || crash "$baseline_file ($baseline_name) is not a JSON object of metric names to numbers"
   baseline="$(jq -c . "$baseline_file")"

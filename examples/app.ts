@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { churnPipeline } from './churn/pipeline';
+import { churnEndToEnd } from './churn/serving';
 import { diamondPipeline } from './diamond/pipeline';
 import { fanOutPipeline } from './fanout/pipeline';
 import { churnNightly } from './nightly/pipeline';
@@ -9,7 +9,7 @@ import { sweepPipeline } from './sweep/pipeline';
 
 /** Adds every example (pipelines, and the recommendation model's serving) to `app`; each becomes one file in dist/. */
 export function addExamples(app: App): void {
-  churnPipeline(app);
+  churnEndToEnd(app);
   sweepPipeline(app);
   churnNightly(app);
   hourlyScoring(app);

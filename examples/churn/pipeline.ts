@@ -2,8 +2,8 @@ import { Duration, Size } from 'cdk8s';
 import { Cpu, Secret } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ApprovedModel, ContainerStep, DataSource, Evaluate, FeatureEngineering, Gpu, Ingest, Metrics, ObjectStoreCredentials,
-  Pipeline, PipelineProps, Threshold, Train, Workspace,
+  ApprovedModel, ContainerStep, DataSource, Evaluate, FeatureEngineering, Gpu, IBaselineSource, Ingest, Metrics, ObjectStoreCredentials,
+  Pipeline, PipelineProps, Threshold, ThresholdComparison, Train, Workspace,
 } from '../../src';
 
 /** The churn pipeline and the steps others build on (promotion and serving take `approvedModel`). */
@@ -21,9 +21,9 @@ export interface ChurnPipeline {
  * Customer churn: copy last month's events from the data lake (credentials from an existing
  * Secret), profile them while building features with a train/test split, train on a GPU,
  * then evaluate on the held-out split: the gate approves the model only with an AUC of at
- * least 0.8.
+ * least 0.8 (and, given a `baseline`, no more than 0.01 below it).
  */
-export function churnPipeline(scope: Construct, id = 'churn', props: PipelineProps = {}): ChurnPipeline {
+export function churnPipeline(scope: Construct, id = 'churn', props: PipelineProps = {}, baseline?: IBaselineSource): ChurnPipeline {
   const pipeline = new Pipeline(scope, id, {
     namespace: 'ml-churn',
     workspace: Workspace.claim({ size: Size.gibibytes(50) }),
@@ -81,7 +81,9 @@ export function churnPipeline(scope: Construct, id = 'churn', props: PipelinePro
     model: train.outputs.model,
     testData: features.outputs.test,
     metrics: ['auc', 'logloss'],
-    thresholds: [Threshold.atLeast('auc', 0.8)],
+    // With a baseline (the served model's metrics), also no more than 0.01 below it.
+    thresholds: [Threshold.atLeast('auc', 0.8), ...(baseline ? [Threshold.noWorseThanBaseline('auc', ThresholdComparison.AT_LEAST, 0.01)] : [])],
+    baseline,
   });
 
   return { pipeline, ingest, features, train, evaluate, approvedModel: evaluate.approvedModel };

@@ -10,6 +10,7 @@
  * machine without kubectl, and `--strict` or `--require-dry-run` (for CI) make it an error.
  */
 import { spawnSync } from 'child_process';
+import { promotionHookRefusal, promotionInputs } from './dry-run-promotion';
 import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
 import { dnsLabelProblem } from '../model/names';
 import { valueNameProblem } from '../model/step-value';
@@ -69,9 +70,12 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
   for (const [step, files] of Object.entries(sweepTrialFiles(own))) {
     if (steps[step]) steps[step] = { ...steps[step], files: { ...steps[step].files, ...files } };
   }
+  // A promotion runs its real script: the training step leaves a model for it to publish.
+  for (const [step, files] of Object.entries(promotionInputs(plan.steps, own))) steps[step] = { ...steps[step], files: { ...steps[step]?.files, ...files } };
   return {
     pipeline: plan.pipeline, namespace: plan.namespace, steps, timeoutMs: dryRunBudgetMs(plan.steps.length),
-    allowLibraryContainer: libraryContainerRefusal,
+    // Only what the package ships, and of a promotion's hooks only the restart it generates.
+    allowLibraryContainer: (c) => libraryContainerRefusal(c) ?? promotionHookRefusal(c.env),
   };
 }
 

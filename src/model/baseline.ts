@@ -18,6 +18,18 @@ export interface BaselineLocation {
   readonly path: string;
   /** How messages and the verdict name the baseline ("the served model's metrics"). */
   readonly description: string;
+  /**
+   * `path` is a model's folder in a model registry: the gate reads the `metrics` of
+   * `lineage.json` in its highest integer version folder holding `READY`.
+   * @default false - `path` is the metrics file itself
+   */
+  readonly latestVersion?: boolean;
+}
+
+/** Where a model registry is: what `Baseline.fromRegistry` needs of a `ModelRegistry`. */
+export interface IRegistryClaim {
+  /** The registry's PersistentVolumeClaim. */
+  readonly claimName: string;
 }
 
 /** Baseline sources. */
@@ -29,5 +41,15 @@ export class Baseline {
   public static fromMetricsFile(claimName: string, path: string): IBaselineSource {
     const clean = path.replace(/^\/+/, '');
     return { location: { claimName, path: clean, description: `${claimName}:/${clean}` } };
+  }
+
+  /**
+   * The metrics of the latest ready version of `model` in a model registry, as its promotion
+   * recorded them (`<model>/<version>/lineage.json`): "no worse than the version published
+   * last". Before the first promotion there is none, and only absolute thresholds apply.
+   * The gate reads the registry when it runs, so every run compares with the newest version.
+   */
+  public static fromRegistry(registry: IRegistryClaim, model: string): IBaselineSource {
+    return { location: { claimName: registry.claimName, path: model, description: `${model} in registry ${registry.claimName}`, latestVersion: true } };
   }
 }

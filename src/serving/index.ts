@@ -9,3 +9,5 @@ export * from './topology-diagram';
 export * from './batch-data';
 export * from './batch-inference';
 export * from './batch-inference-props';
+export * from './promote';
+export * from './promotion-hook';

@@ -6,6 +6,8 @@ import { isWholeNumberIn, shown } from '../model/values';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
 import { renderHttpRoute } from './http-route';
 import type { ModelServerProps } from './model-server-props';
+import { PromotionHooks } from './promotion-hook';
+import type { IPromotionListener, PromotionHook } from './promotion-hook';
 import { resolvePodSecurity } from './pod-security';
 import { RegistryAccess } from './registry';
 import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
@@ -27,9 +29,16 @@ const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * dropping below the desired ready replicas, and meet the "restricted" Pod Security Standard.
  * Nothing references a pipeline Job or the workspace: deleting them leaves serving intact.
  */
-export class ModelServer extends Construct {
+export class ModelServer extends Construct implements IPromotionListener {
   /** Name of the Deployment, Service and the other objects. */
   public readonly name: string;
+  /** The model it serves: its folder in the registry. */
+  public readonly servedModel: string;
+  /**
+   * Its Deployments that follow the latest version but load it only at start (any image):
+   * a promotion restarts them.
+   */
+  private readonly restartedOnPromotion: string[] = [];
   /** The port clients call on the Service. */
   public readonly port: number;
   /** Trade-offs worth knowing, printed at synth. */
@@ -127,6 +136,11 @@ export class ModelServer extends Construct {
 
     const { tracks, warning } = serverTracks(this.name, props, replicas);
     if (warning) this.warnings.push(warning);
+    this.servedModel = props.model;
+    for (const track of tracks) {
+      const follows = props.runtime.containerFor(props.model, modelPath, track.version, props.metrics?.port).followsNewVersions;
+      if (track.version === undefined && !follows) this.restartedOnPromotion.push(track.deployment);
+    }
     for (const [i, track] of tracks.entries()) {
       renderServerDeployment(this, i === 0 ? 'Deployment' : `${track.track}-Deployment`, {
         name: track.deployment,
@@ -210,6 +224,16 @@ export class ModelServer extends Construct {
         ingress: [{ ports: containerPorts.map((p) => ({ protocol: 'TCP', port: p.containerPort })) }],
       },
     });
+  }
+
+  /**
+   * What a promotion of its model runs: `kubectl rollout restart` of each Deployment that
+   * follows the latest version but loads it only at start (any image). TensorFlow Serving and
+   * Triton poll their folder, MLServer's reloader calls its load API, and a pinned version
+   * (a rollback, a split's tracks) stays: none of them needs anything.
+   */
+  public promotionHooks(): PromotionHook[] {
+    return this.restartedOnPromotion.flatMap((deployment) => PromotionHooks.rolloutRestart(deployment).promotionHooks());
   }
 
   /** The replica bounds, checked against each other and the disruption budget. */

@@ -96,9 +96,9 @@ describe('verify runs only the library scripts this version ships: the gate of t
     return { dir, marker };
   }
 
-  test('the committed gate is run, and approves the metrics the dry run has the evaluation write', async () => {
+  test('the committed gate is run, and approves the metrics the dry run has the evaluation write; the promotion publishes', async () => {
     const { code, out } = await verify(dist);
-    expect(out).toContain('dry run of churn: all 6 steps completed');
+    expect(out).toContain('dry run of churn: all 7 steps completed');
     expect(code).toBe(0);
   }, 120_000);
 
@@ -121,5 +121,20 @@ describe('verify runs only the library scripts this version ships: the gate of t
     expect(code).toBe(1);
     expect(out).toContain('container "gate" of step evaluate-gate was not run: it sets BASH_ENV, a variable cdk8s-mlops never sets (the shell or loader may act on it)');
     expect(existsSync(t.marker)).toBe(false);
+  }, 120_000);
+});
+
+describe('verify runs a promotion only with the hook cdk8s-mlops generates', () => {
+  test('a command written into the promotion\'s hooks is not run, and the file it would write is not written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-tamper-'));
+    const marker = join(dir, 'pwned');
+    const docs = parseAllDocuments(readFileSync(join(dist, 'churn.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const job = docs.find((o) => o.kind === 'Job' && o.metadata.labels['mlops.cdk8s.io/step'] === 'promote');
+    job.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MLOPS_PROMOTION_HOOKS').value = JSON.stringify([{ description: 'x', command: ['bash', '-c', `echo owned > ${marker}`] }]);
+    writeFileSync(join(dir, 'churn.k8s.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+    const { code, out } = await verify(dir);
+    expect(code).toBe(1);
+    expect(out).toContain('container "promote" of step promote was not run: MLOPS_PROMOTION_HOOKS names a command other than `kubectl rollout restart deployment/<name>`; a dry run runs no command a file names');
+    expect(existsSync(marker)).toBe(false);
   }, 120_000);
 });

@@ -54,8 +54,9 @@ describe('cdk8s-mlops verify runs each pipeline\'s coordinator as a dry run, wit
     const { code, out } = await withEnv({ MLOPS_KUBECTL: kubectl }, () => runCli(dist, '--no-plan'));
     expect(code).toBe(0);
     expect(out).toContain(`dry runs use kubectl ${kubectl} (from MLOPS_KUBECTL): Client Version: v1.28.3\n`);
-    // The gate runs its script in no simulated time: the critical path's four other steps take 60 s each.
-    expect(out).toContain('dry run of churn: all 6 steps completed in 240s simulated (60s per step, critical path 5 steps); at most 2 at once; 1 list call per poll');
+    // The gate and the promotion run their scripts in no simulated time: the critical path's four
+    // other steps take 60 s each, and the promotion is released one poll after the gate.
+    expect(out).toContain('dry run of churn: all 7 steps completed in 245s simulated (60s per step, critical path 6 steps); at most 2 at once; 1 list call per poll');
     // Twelve GPU trials, at most 3 at once (their group's cap), run in four waves: split + 4 waves + select + export.
     expect(out).toContain('dry run of sweep: all 15 steps completed in 425s simulated (60s per step, critical path 4 steps); at most 3 at once; 1 list call per poll');
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { App, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { churnPipeline } from '../../examples/churn/pipeline';
+import { churnEndToEnd } from '../../examples/churn/serving';
 import { sweepPipeline } from '../../examples/sweep/pipeline';
 import { ContainerStep, Dataset, Pipeline, TriggerRule } from '../../src';
 import { buildDiagram, diagramEdges, DiagramInput } from '../../src/model/diagram';
@@ -58,7 +59,7 @@ describe('Pipeline.toDiagram, toMermaid and toDot', () => {
   });
 
   test.each([
-    ['churn', (app: App) => churnPipeline(app).pipeline, 'churn.k8s.yaml'],
+    ['churn', (app: App) => churnEndToEnd(app).pipeline, 'churn.k8s.yaml'],
     ['sweep', sweepPipeline, 'sweep.k8s.yaml'],
   ])('the %s example draws the same from its model and from its synthesized YAML', (_name, build, file) => {
     const fromModel = build(new App());

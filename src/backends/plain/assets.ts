@@ -19,6 +19,11 @@ export function gateScript(): string {
   return asset('gate.sh');
 }
 
+/** The promotion script shipped with the package (`assets/promote.sh`). */
+export function promoteScript(): string {
+  return asset('promote.sh');
+}
+
 /** The values reporter shipped with the package (`assets/report-values.sh`). */
 export function valuesReporterScript(): string {
   return asset('report-values.sh');

@@ -59,7 +59,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
   const baseline = gate.baseline?.location;
   if (baseline) {
     env.push(
-      { name: 'MLOPS_GATE_BASELINE', value: `${BASELINE_MOUNT}/${baseline.path}` },
+      { name: baseline.latestVersion ? 'MLOPS_GATE_BASELINE_REGISTRY' : 'MLOPS_GATE_BASELINE', value: `${BASELINE_MOUNT}/${baseline.path}` },
       { name: 'MLOPS_GATE_BASELINE_NAME', value: baseline.description },
     );
     volumes.push({ name: 'baseline', persistentVolumeClaim: { claimName: baseline.claimName, readOnly: true } });

@@ -198,6 +198,9 @@ export class ApiServer {
         }
       }
     }
+    if (info.resource === 'deployments' && info.subresource === '' && info.verb === 'patch') {
+      return { body: typed(cluster.patchDeployment(info.namespace, info.name, mapOnlyPatch(body!)), type) };
+    }
     // A run's reporter grant: Roles and RoleBindings, created within the creator's own rights.
     if (info.verb === 'create' && info.subresource === '' && (info.resource === 'roles' || info.resource === 'rolebindings')) {
       const created = cluster.createObject(type.kind, type.group, type.resource, info.namespace, body?.value, (o) => {
@@ -302,6 +305,28 @@ function decodeBody(contentType: string | undefined, text: string, method: strin
 function unsupportedPatch(kind: Body['kind']): ApiError {
   const what = { strategic: 'strategic merge patches', 'json-patch': 'JSON patches', apply: 'server-side apply', merge: '', json: '' }[kind];
   return new ApiError('UnsupportedMediaType', `the cdk8s-mlops simulated API server models only JSON merge patches (kubectl patch --type=merge), not ${what}`);
+}
+
+/**
+ * A patch that only sets or deletes map keys, as a JSON merge patch. A strategic merge patch
+ * differs from a JSON merge patch only on lists (merged by their patch strategy) and on
+ * `$`-directives (staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch.go, mergeMap);
+ * `kubectl rollout restart` sends one with a single annotation
+ * (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/objectrestarter.go). A patch with a list
+ * or a directive is refused by name rather than modelled wrongly.
+ */
+function mapOnlyPatch(body: Body): unknown {
+  if (body.kind !== 'merge' && body.kind !== 'strategic') throw unsupportedPatch(body.kind);
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) throw new ApiError('UnsupportedMediaType', 'the cdk8s-mlops simulated API server models patches of Deployments that only set map keys; this one has a list');
+    if (!isObject(v)) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k.startsWith('$')) throw new ApiError('UnsupportedMediaType', `the cdk8s-mlops simulated API server does not model the strategic merge directive ${k}`);
+      walk(x);
+    }
+  };
+  walk(body.value);
+  return body.value;
 }
 
 function selectorOf(url: URL): (labels: Record<string, string>) => boolean {

@@ -153,6 +153,29 @@ export class Cluster {
     return clone(job.obj);
   }
 
+  /**
+   * A patch of a stored Deployment (a promotion restarting a model server). The patch handler
+   * applies it to the stored object (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go);
+   * status is a subresource, so status in the patch is dropped, and a changed spec bumps
+   * `metadata.generation` (pkg/registry/apps/deployment/strategy.go, PrepareForUpdate).
+   */
+  patchDeployment(ns: string, name: string, patch: unknown): ManifestObject {
+    const k = key('Deployment', ns, name);
+    const before = this.others.get(k);
+    if (!before) throw notFound({ group: 'apps', resource: 'deployments', name });
+    if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+    const after = mergePatch(clone(before), patch) as ManifestObject;
+    after.status = before.status;
+    if (after.status === undefined) delete after.status;
+    if (!jsonEqual(before.spec, after.spec)) after.metadata.generation = (before.metadata.generation ?? 1) + 1;
+    if (!jsonEqual(before, after)) {
+      this.others.set(k, after);
+      this.rv += 1;
+      this.log(undefined, `Deployment ${name} patched`);
+    }
+    return clone(after);
+  }
+
   /** POST of a Job (a scheduled run's Jobs are created this way): defaults applied, no last-applied annotation. */
   create(ns: string, obj: unknown): ManifestObject {
     if (!isObject(obj) || obj.kind !== 'Job' || !isObject(obj.metadata) || typeof obj.metadata.name !== 'string' || obj.metadata.name === '') {

@@ -1,0 +1,30 @@
+import { App, Duration } from 'cdk8s';
+import { Baseline, ContainerStep, Dataset, Evaluate, FeatureEngineering, ModelRegistry, ModelServer, Pipeline, Promote, RegistryAccess, ServingRuntime, Threshold, ThresholdComparison, Train } from '../../src';
+
+const image = 'ghcr.io/acme/churn:1.0.0';
+
+/**
+ * ingest -> features -> train -> evaluate (+ gate, baseline from the registry) -> promote,
+ * and two servers of the model: one on any image (restarted after a promotion) and one on
+ * TensorFlow Serving (polls its folder).
+ */
+export function promotedPipeline(app: App, options: { runId?: string; ttl?: Duration } = {}) {
+  const registry = ModelRegistry.fromClaimName('model-registry', { access: RegistryAccess.READ_WRITE_MANY });
+  const p = new Pipeline(app, 'churn', { namespace: 'ml', defaults: { image }, runId: options.runId, ttlAfterFinished: options.ttl });
+  const ingest = new ContainerStep(p, 'ingest', { outputs: { raw: Dataset } });
+  const features = new FeatureEngineering(p, 'features', { datasets: { raw: ingest.outputs.raw }, split: { train: 0.8, test: 0.2, seed: 7 } });
+  const train = new Train(p, 'train', { features: features.outputs.train });
+  const evaluate = new Evaluate(p, 'evaluate', {
+    model: train.outputs.model,
+    testData: features.outputs.test,
+    metrics: ['auc', 'logloss'],
+    thresholds: [Threshold.atLeast('auc', 0.8), Threshold.noWorseThanBaseline('auc', ThresholdComparison.AT_LEAST, 0.01)],
+    baseline: Baseline.fromRegistry(registry, 'churn'),
+  });
+  const server = new ModelServer(p, 'churn-server', {
+    model: 'churn', registry, runtime: ServingRuntime.image({ image: 'ghcr.io/acme/churn-server:1.4.0' }),
+  });
+  const tf = new ModelServer(p, 'churn-tf', { model: 'churn', registry, runtime: ServingRuntime.tensorflowServing() });
+  const promote = new Promote(p, 'promote', { model: evaluate.approvedModel, registry, modelName: 'churn', notify: [server, tf] });
+  return { p, registry, train, evaluate, server, tf, promote };
+}
