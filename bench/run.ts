@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   log(`## Cold start (wall time of a fresh process, ${COLD_RUNS} runs each, alternating; CLI ${CLI_RUNS} runs)`);
   log('| command | median ms | min ms |');
   log('|---|---|---|');
-  log(`| \`${app}\` (churn example, cdk8s.yaml app) | ${r1(coldMs)} | ${r1(Math.min(...cold))} |`);
+  log(`| \`${app}\` (the cdk8s.yaml app: every example) | ${r1(coldMs)} | ${r1(Math.min(...cold))} |`);
   log(`| floor: node loading cdk8s + cdk8s-plus-27, empty chart synth | ${r1(floorMs)} | ${r1(Math.min(...coldFloor))} |`);
   if (cli.length > 0) log(`| \`cdk8s synth --no-check-upgrade\` (CLI included) | ${r1(median(cli))} | ${r1(Math.min(...cli))} |`);
   for (const [name, times] of Object.entries(tsRunners)) {
