@@ -3,10 +3,7 @@ import { join } from 'path';
 import { Yaml } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { PIPELINE_LABEL } from '../conventions';
-
-/** The label every object of a pipeline carries: how a file written by this library is recognised. */
-const MANAGED_BY = 'app.kubernetes.io/managed-by';
-const MANAGED_BY_US = 'cdk8s-mlops';
+import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
 
 /** Apps whose output folder was already swept: pipelines are only ever added, so once suffices. */
 const swept = new WeakSet<object>();
@@ -43,6 +40,6 @@ function isStale(file: string, current: ReadonlySet<string>): boolean {
   return docs.length > 0 && docs.every((doc) => {
     const labels = (doc as { metadata?: { labels?: Record<string, unknown> } }).metadata?.labels;
     const pipeline = labels?.[PIPELINE_LABEL];
-    return labels?.[MANAGED_BY] === MANAGED_BY_US && typeof pipeline === 'string' && !current.has(pipeline);
+    return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_LIBRARY && typeof pipeline === 'string' && !current.has(pipeline);
   });
 }
