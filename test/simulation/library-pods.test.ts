@@ -193,6 +193,16 @@ describe('readOnly mounts of a library container', () => {
     expect(r.claims.registry).toEqual(claims.registry);
   });
 
+  test('a file mounted alone (subPath) is watched too', async () => {
+    const script = 'set -euo pipefail\nprintf changed >"$CONFIG_FILE"\n';
+    const { objects } = valuesPipeline({ script });
+    const b = objects.find((o) => o.kind === 'Job' && o.metadata.labels?.['mlops.cdk8s.io/step'] === 'b')!;
+    b.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.name === 'settings').readOnly = true;
+    const r = await simulate(objects, { steps: behaviour });
+    expect(r.errors).toEqual([erofs('/etc/demo/settings.conf')]);
+    expect(r.containers[0]).toMatchObject({ exitCode: 1, readOnlyWrite: '/etc/demo/settings.conf' });
+  });
+
   test('reading one is fine, and so is writing into the same claim through a mount that is not readOnly', async () => {
     const readOnly = valuesPipeline({ registryReadOnly: true, script: 'set -euo pipefail\nsleep 5\necho "previous=$(<"$REGISTRY/$POD_NS/previous")"\n' });
     const r = await simulate(readOnly.objects, { steps: behaviour, claims });

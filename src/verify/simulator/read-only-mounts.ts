@@ -20,9 +20,9 @@ import type { Mount } from './pod-volumes';
 export class ReadOnlyMounts {
   private readonly snapshots = new Map<Mount, Map<string, Entry>>();
 
-  /** @param mounts the container's mounts; only directories mounted readOnly are watched */
+  /** @param mounts the container's mounts; those marked readOnly are watched, directories and single files (subPath) */
   constructor(mounts: readonly Mount[]) {
-    for (const m of mounts) if (m.readOnly && isDirectory(m.host)) this.snapshots.set(m, new Map());
+    for (const m of mounts) if (m.readOnly && fs.existsSync(m.host)) this.snapshots.set(m, new Map());
   }
 
   /** The process starts or resumes: what the read-only directories hold now is what must stay. */
@@ -50,20 +50,14 @@ export class ReadOnlyMounts {
   }
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** A directory, a file's bytes or a symbolic link's target (ConfigMap volumes are links into `..data`). */
 type Entry = { readonly dir: true } | { readonly file: Buffer } | { readonly link: string };
 
-/** Every entry below `root`, by relative path. */
+/** Every entry below `root`, by relative path; a file mounted alone is the entry ''. */
 function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
+  if (!fs.existsSync(root)) return out;
+  if (!fs.statSync(root).isDirectory()) return out.set('', { file: fs.readFileSync(root) });
   const visit = (dir: string, rel: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const r = rel ? `${rel}/${entry.name}` : entry.name;
@@ -92,6 +86,7 @@ function same(a: Entry | undefined, b: Entry | undefined): boolean {
 /** Puts `root` back as `snap` recorded it: removes what was added, rewrites what changed or went. */
 function restore(root: string, snap: Map<string, Entry>, now: Map<string, Entry>): void {
   // What is new or changed goes first, deepest first; then what went or changed comes back, parents first.
+  if (!snap.has('') && !fs.existsSync(root)) fs.mkdirSync(root, { recursive: true });
   for (const rel of [...now.keys()].sort().reverse()) {
     if (!same(snap.get(rel), now.get(rel))) fs.rmSync(path.join(root, rel), { recursive: true, force: true });
   }
