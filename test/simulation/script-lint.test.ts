@@ -1,7 +1,7 @@
 import { join } from 'path';
 import { runTool } from '../support/tools';
 
-describe.each(['coordinate.sh', 'start-run.sh', 'gate.sh', 'report-values.sh', 'select-best.sh'])('the library script %s', (name) => {
+describe.each(['coordinate.sh', 'start-run.sh', 'gate.sh', 'report-values.sh', 'select-best.sh', 'registry-s3.sh'])('the library script %s', (name) => {
   const script = join(__dirname, '..', '..', 'assets', name);
 
   // The script runs unattended in a pod; quoting and exit-status mistakes only show there.
