@@ -55,10 +55,10 @@ versions() {
 
 is_ready() { s3 s3api head-object --bucket "$bucket" --key "$base/$1/$ready" >/dev/null 2>&1; }
 
-# The highest ready version (at most `$1` when given), or nothing.
+# The highest ready version (at most `$1` when given; among the versions `$2` when given), or nothing.
 newest_ready() {
-  local v all
-  all="$(versions)"
+  local v all=${2:-}
+  [[ -n "$all" ]] || all="$(versions)"
   while read -r v; do
     if [[ -z "$v" ]] || { [[ -n "${1:-}" ]] && (( 10#$v > 10#$1 )); }; then continue; fi
     if is_ready "$v"; then echo "$((10#$v))"; return 0; fi
@@ -89,14 +89,14 @@ fetch() {
 }
 
 publish() {
-  local model_dir=$1 tail_file=$2 out=$3 self="${MLOPS_SELF:?}" n="" v who tries=0 baseline body mine look
+  local model_dir=$1 tail_file=$2 out=$3 self="${MLOPS_SELF:?}" n="" v who tries=0 baseline body mine look claims all
   [[ -d "$model_dir" && -n "$(ls -A "$model_dir")" ]] || fail "the approved model's folder $model_dir is missing or empty: the training step must write its model there"
   body="$(cat "$tail_file")"
   [[ $body == '{'*'}' ]] || fail "$tail_file is not the lineage written by the promotion's first container"
 
   # A retry of this Job: the version it owns already (its claim, alone), finished if READY is missing.
-  mine="$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix "$base/.claims/" --query 'Contents[].Key' --output text \
-    | lines | sed -n "s|^${base_re}/\.claims/\([0-9][0-9]*\)/${self}\$|\1|p" | sort -n)"
+  claims="$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix "$base/.claims/" --query 'Contents[].Key' --output text | lines)"
+  mine="$(sed -n "s|^${base_re}/\.claims/\([0-9][0-9]*\)/${self}\$|\1|p" <<<"$claims" | sort -n)"
   for v in $mine; do
     if [[ "$(claimants "$v")" == "$self" ]]; then n=$v; else s3 s3api delete-object --bucket "$bucket" --key "$base/.claims/$v/$self" >/dev/null; fi
   done
@@ -106,11 +106,15 @@ publish() {
     return 0
   fi
 
+  all="$(versions)"
   while [[ -z "$n" ]]; do
     tries=$((tries + 1))
     (( tries <= 20 )) || fail "no free version number after 20 tries: too many promotions of $base at once"
-    v="$( { versions; s3 s3api list-objects-v2 --bucket "$bucket" --prefix "$base/.claims/" --delimiter / --query 'CommonPrefixes[].Prefix' --output text \
-      | lines | sed -n "s|^${base_re}/\.claims/\([0-9][0-9]*\)/\$|\1|p"; } | sort -n | tail -n 1)"
+    if (( tries > 1 )); then
+      all="$(versions)"
+      claims="$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix "$base/.claims/" --query 'Contents[].Key' --output text | lines)"
+    fi
+    v="$( { echo "$all"; sed -n "s|^${base_re}/\.claims/\([0-9][0-9]*\)/.*|\1|p" <<<"$claims"; } | sed '/^$/d' | sort -n | tail -n 1)"
     v=$(( 10#${v:-0} + 1 ))
     s3 s3api put-object --bucket "$bucket" --key "$base/.claims/$v/$self" >/dev/null
     # The lowest-named claimant stays and looks again a few times, as the others step aside
@@ -126,7 +130,7 @@ publish() {
     sleep "$((RANDOM % 3)).$((RANDOM % 10))"
   done
 
-  baseline="$(newest_ready "$((n - 1))")"
+  baseline="$(newest_ready "$((n - 1))" "$all")"
   s3 s3 cp --only-show-errors --recursive "$model_dir/" "s3://$bucket/$base/$n/"
   printf '{"version":%s,"baseline":{"version":%s,"note":"the latest ready version when this one was published"},%s\n' \
     "$n" "${baseline:-null}" "${body#\{}" >"${TMPDIR:-/tmp}/lineage.json"

@@ -17,6 +17,9 @@ import { expectClean } from './fixtures';
  * modelled. The store outlives each simulation, as a bucket outlives pipeline runs.
  */
 const ACCESS_KEY_ID = 'AKIAREGISTRYSIM';
+// A guard against hangs, not a speed check: each AWS CLI call starts a Python interpreter
+// (1 to 10 s on two shared cores); a run makes about fifteen.
+jest.setTimeout(600_000);
 const secret: ManifestObject = {
   apiVersion: 'v1', kind: 'Secret', metadata: { name: REGISTRY_SECRET.secret, namespace: 'ml' },
   stringData: { [REGISTRY_SECRET.accessKeyIdKey]: ACCESS_KEY_ID, [REGISTRY_SECRET.secretAccessKeyKey]: 'only-in-the-simulated-cluster' },
@@ -71,7 +74,7 @@ afterEach(async () => {
   await store.stop();
 });
 
-const run = (objs: ManifestObject[], options: SimulateOptions): Promise<SimulationResult> => simulate(objs, { ...options, objectStore: { endpoint: store.endpoint } });
+const run = (objs: ManifestObject[], options: SimulateOptions): Promise<SimulationResult> => simulate(objs, { timeoutMs: 500_000, ...options, objectStore: { endpoint: store.endpoint } });
 
 /** The versions of model churn in the bucket, by key below registry/churn/. */
 function registry(): Record<string, string> {

@@ -39,7 +39,7 @@ export async function objectStoreFixture(options: Partial<ObjectStoreOptions> = 
     };
   };
   const run = (args: string[], env: Record<string, string> = {}) => new Promise<ScriptRun>((resolve) => {
-    execFile('bash', [SCRIPT, ...args], { env: scriptEnv(env), timeout: 150_000 },
+    execFile('bash', [SCRIPT, ...args], { env: scriptEnv(env), timeout: 500_000 },
       (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }));
   });
   const children: ChildProcess[] = [];
