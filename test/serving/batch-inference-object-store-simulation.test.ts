@@ -1,5 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { BatchData, BatchInference, ContainerStep, Dataset, Evaluate, ModelRegistry, Pipeline, Threshold, Train } from '../../src';
+import { BatchData, BatchInference, ContainerStep, Evaluate, Features, ModelRegistry, Pipeline, Threshold, Train } from '../../src';
 import { ManifestObject, ObjectStoreModel, simulate, SimulationResult } from '../../src/verify/simulator';
 import { REGISTRY_SECRET } from './promote-fixtures';
 
@@ -23,7 +23,7 @@ function objects(): ManifestObject[] {
     namespace: 'ml-churn', defaults: { image: 'ghcr.io/acme-ml/churn:1.4.2' }, runDeadline: Duration.hours(4),
     schedule: { cron: '0 3 * * 1', timeZone: 'UTC' },
   });
-  const fetch = new ContainerStep(retrain, 'fetch', { outputs: { features: Dataset } });
+  const fetch = new ContainerStep(retrain, 'fetch', { outputs: { features: Features } });
   const train = new Train(retrain, 'train', { features: fetch.outputs.features });
   const evaluate = new Evaluate(retrain, 'evaluate', { model: train.outputs.model, testData: fetch.outputs.features, metrics: ['auc'], thresholds: [Threshold.atLeast('auc', 0.8)] });
   const scoring = new Chart(app, 'scoring', { namespace: 'ml-churn' });
