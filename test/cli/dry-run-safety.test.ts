@@ -102,7 +102,7 @@ describe('verify runs only the library scripts this version ships: the gate of t
     const { code, out } = await verify(t.dir);
     expect(out).toContain('dry run of churn: all 7 steps completed');
     expect(code).toBe(0);
-  });
+  }, 120_000);
 
   test('an edited gate script is not run, and the file it would write is not written', async () => {
     const t = tamperedGate((_job, cm, marker) => {
