@@ -1,7 +1,8 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { BatchData, BatchInference, ContainerStep, Evaluate, Features, ModelRegistry, Pipeline, Threshold, Train } from '../../src';
-import { ManifestObject, ObjectStoreModel, simulate, SimulationResult } from '../../src/verify/simulator';
-import { REGISTRY_SECRET } from './promote-fixtures';
+import { ManifestObject, simulate, SimulationResult } from '../../src/verify/simulator';
+import { objectStorePerTest } from '../support/object-store';
+import { REGISTRY_SECRET, registrySecret } from './promote-fixtures';
 
 /**
  * A BatchInference on a registry on an object store, in the simulated cluster: its CronJob
@@ -31,33 +32,22 @@ function objects(): ManifestObject[] {
     approvedModel: evaluate.approvedModel, registry, model: 'churn', schedule: { cron: '5 * * * *', timeZone: 'UTC' },
     image: 'ghcr.io/acme-ml/churn:1.4.2', input: BatchData.fromUri('s3://lake/customers'), output: BatchData.fromUri('s3://lake/scores'),
   });
-  const secret: ManifestObject = {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: REGISTRY_SECRET.secret, namespace: 'ml-churn' },
-    stringData: { [REGISTRY_SECRET.accessKeyIdKey]: ACCESS_KEY_ID, [REGISTRY_SECRET.secretAccessKeyKey]: 'only-in-the-simulated-cluster' },
-  };
-  return [...Testing.synth(retrain), ...Testing.synth(scoring), secret] as ManifestObject[];
+  return [...Testing.synth(retrain), ...Testing.synth(scoring), registrySecret('ml-churn', ACCESS_KEY_ID)] as ManifestObject[];
 }
 
-let store: ObjectStoreModel;
-beforeEach(async () => {
-  store = new ObjectStoreModel({ buckets: ['ml-models'], accessKeyId: ACCESS_KEY_ID });
-  await store.start();
-});
-afterEach(async () => {
-  await store.stop();
-});
+const store = objectStorePerTest(ACCESS_KEY_ID);
 
 const run = (): Promise<SimulationResult> => simulate(objects(), {
   startTime: MONDAY_0200, namespace: 'ml-churn', runs: { until: 300 }, timeoutMs: 500_000,
-  cronJobs: { 'churn-scores': { durations: [60] } }, objectStore: { endpoint: store.endpoint },
+  cronJobs: { 'churn-scores': { durations: [60] } }, objectStore: { endpoint: store().endpoint },
 });
 const library = (r: SimulationResult) => r.containers.filter((c) => c.job === scoringRun).map((c) => ({ container: c.container, exitCode: c.exitCode, stdout: c.stdout, stderr: c.stderr }));
 
 test('the scheduled run downloads the newest ready version (not a newer one without READY), links it, and scores', async () => {
-  store.put('ml-models', 'registry/churn/3/model.bin', 'v3');
-  store.put('ml-models', 'registry/churn/3/lineage.json', '{"version":3}');
-  store.put('ml-models', 'registry/churn/3/READY', '');
-  store.put('ml-models', 'registry/churn/4/model.bin', 'half of v4');
+  store().put('ml-models', 'registry/churn/3/model.bin', 'v3');
+  store().put('ml-models', 'registry/churn/3/lineage.json', '{"version":3}');
+  store().put('ml-models', 'registry/churn/3/READY', '');
+  store().put('ml-models', 'registry/churn/4/model.bin', 'half of v4');
   const r = await run();
   expect(r.errors).toEqual([]);
   expect(library(r)).toEqual([
@@ -65,11 +55,11 @@ test('the scheduled run downloads the newest ready version (not a newer one with
     { container: 'pick-version', exitCode: 0, stdout: 'serving version 3 of /models/churn\n', stderr: '' },
   ]);
   expect(r.events).toContainEqual({ at: 360, job: scoringRun, what: 'Complete' });
-  expect(store.requests.filter((q) => q.op === 'GetObject').map((q) => q.key).sort()).toEqual(['registry/churn/3/READY', 'registry/churn/3/lineage.json', 'registry/churn/3/model.bin']);
+  expect(store().requests.filter((q) => q.op === 'GetObject').map((q) => q.key).sort()).toEqual(['registry/churn/3/READY', 'registry/churn/3/lineage.json', 'registry/churn/3/model.bin']);
 });
 
 test('no ready version: pull-model fails the run at once (exit 3, not retried) with the reason', async () => {
-  store.put('ml-models', 'registry/churn/4/model.bin', 'half of v4');
+  store().put('ml-models', 'registry/churn/4/model.bin', 'half of v4');
   const r = await run();
   expect(r.errors).toEqual([]);
   expect(library(r)).toEqual([{

@@ -1,5 +1,6 @@
 import { App, Duration } from 'cdk8s';
 import { Baseline, ModelRegistry, ModelServer, Pipeline, Promote, RegistryAccess, ServingRuntime, Threshold, ThresholdComparison } from '../../src';
+import type { ManifestObject } from '../../src/verify/simulator';
 import { churnSteps } from '../support/churn-steps';
 
 const image = 'ghcr.io/acme/churn:1.0.0';
@@ -27,6 +28,14 @@ export function promotedPipeline(app: App, options: { runId?: string; ttl?: Dura
 
 /** The access key's Secret of the object-store registry: names in the YAML, values only in the simulated cluster. */
 export const REGISTRY_SECRET = { secret: 'registry-s3', accessKeyIdKey: 'access-key-id', secretAccessKeyKey: 'secret-access-key' };
+
+/** That Secret as the simulated cluster holds it, in `namespace`, with the key id the S3 model accepts. */
+export function registrySecret(namespace: string, accessKeyId: string): ManifestObject {
+  return {
+    apiVersion: 'v1', kind: 'Secret', metadata: { name: REGISTRY_SECRET.secret, namespace },
+    stringData: { [REGISTRY_SECRET.accessKeyIdKey]: accessKeyId, [REGISTRY_SECRET.secretAccessKeyKey]: 'only-in-the-simulated-cluster' },
+  };
+}
 
 /**
  * The same pipeline and servers with the registry on an object store,

@@ -1,6 +1,7 @@
 import { Duration, Testing } from 'cdk8s';
-import { ManifestObject, ObjectStoreModel, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
-import { objectStorePipeline, REGISTRY_SECRET } from '../serving/promote-fixtures';
+import { ManifestObject, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
+import { objectStorePipeline, registrySecret } from '../serving/promote-fixtures';
+import { objectStorePerTest } from '../support/object-store';
 import { expectClean } from './fixtures';
 import { Look, lookAt, READER, readerRbac } from './observer';
 
@@ -16,10 +17,7 @@ const ACCESS_KEY_ID = 'AKIAREGISTRYSIM';
 // A guard against hangs, not a speed check: each AWS CLI call starts a Python interpreter
 // (1 to 10 s on two shared cores); a run makes about fifteen.
 jest.setTimeout(600_000);
-const secret: ManifestObject = {
-  apiVersion: 'v1', kind: 'Secret', metadata: { name: REGISTRY_SECRET.secret, namespace: 'ml' },
-  stringData: { [REGISTRY_SECRET.accessKeyIdKey]: ACCESS_KEY_ID, [REGISTRY_SECRET.secretAccessKeyKey]: 'only-in-the-simulated-cluster' },
-};
+const secret = registrySecret('ml', ACCESS_KEY_ID);
 
 function objects(runId: string, ttl?: Duration): ManifestObject[] {
   const app = Testing.app();
@@ -32,20 +30,13 @@ const trained = (run: string, auc: number): SimulateOptions['steps'] => ({
   evaluate: { files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc, logloss: 0.3 }) } },
 });
 
-let store: ObjectStoreModel;
-beforeEach(async () => {
-  store = new ObjectStoreModel({ buckets: ['ml-models'], accessKeyId: ACCESS_KEY_ID });
-  await store.start();
-});
-afterEach(async () => {
-  await store.stop();
-});
+const store = objectStorePerTest(ACCESS_KEY_ID);
 
-const run = (objs: ManifestObject[], options: SimulateOptions): Promise<SimulationResult> => simulate(objs, { timeoutMs: 500_000, ...options, objectStore: { endpoint: store.endpoint } });
+const run = (objs: ManifestObject[], options: SimulateOptions): Promise<SimulationResult> => simulate(objs, { timeoutMs: 500_000, ...options, objectStore: { endpoint: store().endpoint } });
 
 /** The versions of model churn in the bucket, by key below registry/churn/. */
 function registry(): Record<string, string> {
-  return Object.fromEntries(Object.entries(store.objects('ml-models')).filter(([k]) => k.startsWith('registry/churn/')).map(([k, v]) => [k.slice('registry/churn/'.length), v]));
+  return Object.fromEntries(Object.entries(store().objects('ml-models')).filter(([k]) => k.startsWith('registry/churn/')).map(([k, v]) => [k.slice('registry/churn/'.length), v]));
 }
 
 describe('promotion into an object-store registry, in the simulated cluster with the real AWS CLI', () => {
@@ -59,7 +50,7 @@ describe('promotion into an object-store registry, in the simulated cluster with
     expect(JSON.parse(registry()['1/lineage.json'])).toMatchObject({
       model: 'churn', version: 1, baseline: { version: null }, run: { pipeline: 'churn', id: 'run-1', job: first.steps.promote.job }, metrics: { auc: 0.91 }, gate: { verdict: 'approved' },
     });
-    const uploads = store.requests.filter((q) => q.op === 'PutObject' && /^registry\/churn\/1\//.test(q.key)).map((q) => q.key.slice('registry/churn/1/'.length));
+    const uploads = store().requests.filter((q) => q.op === 'PutObject' && /^registry\/churn\/1\//.test(q.key)).map((q) => q.key.slice('registry/churn/1/'.length));
     expect(uploads[uploads.length - 1]).toBe('READY');
     expect(uploads.sort()).toEqual(['READY', 'lineage.json', 'saved_model.pb', 'variables/variables.index']);
     // The three containers of the promotion pod, in order: lineage (jq), publish (aws), promote (kubectl hooks).
@@ -69,7 +60,7 @@ describe('promotion into an object-store registry, in the simulated cluster with
     // As the promotion's ServiceAccount: a GET and a PATCH of the one Deployment its Role names.
     expect(promote.kubectl.flatMap((c) => c.requests).filter((q) => q.verb !== 'discovery').map((q) => `${q.verb} ${q.resource}/${q.name} ${q.code}`))
       .toEqual(['get deployments/churn-server 200', 'patch deployments/churn-server 200']);
-    expect(new Set(store.requests.map((q) => q.accessKeyId))).toEqual(new Set([ACCESS_KEY_ID]));
+    expect(new Set(store().requests.map((q) => q.accessKeyId))).toEqual(new Set([ACCESS_KEY_ID]));
 
     const second = await run(objects('run-2'), { steps: trained('run-2', 0.93) });
     expectClean(second);
@@ -82,9 +73,9 @@ describe('promotion into an object-store registry, in the simulated cluster with
   });
 
   test('a rejecting gate (worse than the registry\'s newest version) publishes nothing', async () => {
-    store.put('ml-models', 'registry/churn/1/saved_model.pb', 'model of run-0');
-    store.put('ml-models', 'registry/churn/1/lineage.json', JSON.stringify({ version: 1, metrics: { auc: 0.95 } }));
-    store.put('ml-models', 'registry/churn/1/READY', '');
+    store().put('ml-models', 'registry/churn/1/saved_model.pb', 'model of run-0');
+    store().put('ml-models', 'registry/churn/1/lineage.json', JSON.stringify({ version: 1, metrics: { auc: 0.95 } }));
+    store().put('ml-models', 'registry/churn/1/READY', '');
     const before = registry();
     const r = await run(objects('run-2'), { steps: trained('run-2', 0.9) });
     expectClean(r);
@@ -92,7 +83,7 @@ describe('promotion into an object-store registry, in the simulated cluster with
     expect(r.steps['evaluate-gate'].annotations?.['mlops.cdk8s.io/verdict']).toBe('rejected: auc 0.9 < baseline 0.95 - 0.01');
     expect(r.steps.promote.pods).toEqual([]);
     expect(registry()).toEqual(before);
-    expect(store.requests.filter((q) => !['ListObjectsV2', 'HeadObject', 'GetObject'].includes(q.op))).toEqual([]);
+    expect(store().requests.filter((q) => !['ListObjectsV2', 'HeadObject', 'GetObject'].includes(q.op))).toEqual([]);
   });
 
   test('TTL deletes every Job: the servers\' Deployments stay, naming no Job, workspace or claim, only the bucket and its Secret', async () => {

@@ -88,3 +88,20 @@ export async function objectStoreFixture(options: Partial<ObjectStoreOptions> = 
   };
   return { store, endpoint, dir, run, start, files, tree, close };
 }
+
+/**
+ * The S3 model on loopback for every test of the calling file: a fresh one holding the bucket
+ * `ml-models` and accepting `accessKeyId` is started before each test and stopped after it.
+ * Call the returned function inside a test for the current one.
+ */
+export function objectStorePerTest(accessKeyId: string): () => ObjectStoreModel {
+  let store: ObjectStoreModel | undefined;
+  beforeEach(async () => {
+    store = new ObjectStoreModel({ buckets: [BUCKET], accessKeyId });
+    await store.start();
+  });
+  afterEach(async () => {
+    await store?.stop();
+  });
+  return () => store!;
+}
