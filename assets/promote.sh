@@ -15,7 +15,13 @@
 # Idempotent: a model already published (lineage.json names the same model folder, which holds
 # the training step's hash or the run id) is not published again; the servers are told again,
 # which is harmless, so a retry after a failed notification completes it.
+#
+# A registry on an object store runs this script twice around assets/registry-s3.sh, which
+# uploads with the AWS CLI (its image has no jq, this one no aws):
+#   promote.sh lineage <file>        first: checks the inputs, writes the lineage without its version
+#   promote.sh tell <version file>   last: tells the servers about the version registry-s3.sh published
 set -euo pipefail
+phase="${1:-claim}"
 
 model_dir="${MLOPS_INPUT_MODEL:?}"
 metrics_file="${MLOPS_INPUT_METRICS:?}/metrics.json"
@@ -29,12 +35,13 @@ run="${MLOPS_RUN:-${MLOPS_RUN_ID:-}}"
 say() { printf 'promote: %s\n' "$*"; }
 fail() { printf 'promote: %s\n' "$*" >&2; exit 1; }
 
-[[ -d "$model_dir" && -n "$(ls -A "$model_dir")" ]] || fail "the approved model's folder $model_dir is missing or empty: the training step must write its model there"
-for reserved in READY lineage.json; do
-  [[ ! -e "$model_dir/$reserved" ]] || fail "the model's folder holds '$reserved', a name the registry reserves for itself; rename that file in the training step"
-done
-jq -e 'type == "object"' "$metrics_file" >/dev/null 2>&1 || fail "$metrics_file is not a JSON object of metric names to numbers"
-mkdir -p "$base"
+[[ "$phase" == tell ]] || [[ -d "$model_dir" && -n "$(ls -A "$model_dir")" ]] || fail "the approved model's folder $model_dir is missing or empty: the training step must write its model there"
+if [[ "$phase" != tell ]]; then
+  for reserved in READY lineage.json; do
+    [[ ! -e "$model_dir/$reserved" ]] || fail "the model's folder holds '$reserved', a name the registry reserves for itself; rename that file in the training step"
+  done
+  jq -e 'type == "object"' "$metrics_file" >/dev/null 2>&1 || fail "$metrics_file is not a JSON object of metric names to numbers"
+fi
 
 # Integer version folders, ascending; other names (staging folders) are not versions.
 versions() {
@@ -60,6 +67,30 @@ tell_servers() {
     say "told: $description"
   done
 }
+
+# What a version records besides its number and baseline: one line of JSON.
+lineage() {
+  jq -cn --arg model "$name" --arg run "$run" --arg job "$self" \
+    --arg path "$model_dir" --arg pipeline "${MLOPS_PIPELINE:-}" --argjson gate "$gate" \
+    --slurpfile metrics "$metrics_file" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{
+      model: $model, publishedAt: $at,
+      run: {pipeline: $pipeline, id: (if $run == "" then null else $run end), job: $job, stepHash: ($job | split("-") | last)},
+      source: {path: $path},
+      metrics: $metrics[0],
+      gate: ($gate + {verdict: "approved"})
+    }'
+}
+
+case "$phase" in
+  lineage) lineage >"${2:?the lineage file}"; say "lineage of $model_dir written"; exit 0 ;;
+  tell)
+    version="$(cat "${2:?the version file}")"
+    [[ "$version" =~ ^[0-9]+$ ]] || fail "${2} holds '$version', not the version number the upload wrote"
+    tell_servers "$version"
+    exit 0 ;;
+  claim) mkdir -p "$base" ;;
+  *) fail "unknown phase $phase" ;;
+esac
 
 # Published already: a retry of this Job, or the same run applied again.
 for v in $(versions); do
@@ -87,16 +118,8 @@ done
 last="$(versions | tail -n 1)"
 version=$(( ${last:-0} + 1 ))
 while :; do
-  jq -n --arg model "$name" --argjson version "$version" --arg run "$run" --arg job "$self" \
-    --arg path "$model_dir" --arg pipeline "${MLOPS_PIPELINE:-}" --argjson gate "$gate" \
-    --argjson baseline "$baseline" --slurpfile metrics "$metrics_file" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{
-      model: $model, version: $version, publishedAt: $at,
-      run: {pipeline: $pipeline, id: (if $run == "" then null else $run end), job: $job, stepHash: ($job | split("-") | last)},
-      source: {path: $path},
-      metrics: $metrics[0],
-      gate: ($gate + {verdict: "approved"}),
-      baseline: {version: $baseline, note: "the latest ready version when this one was published"}
-    }' >"$stage/lineage.json"
+  lineage | jq --argjson version "$version" --argjson baseline "$baseline" \
+    '{version: $version, baseline: {version: $baseline, note: "the latest ready version when this one was published"}} + .' >"$stage/lineage.json"
   if [[ ! -e "$base/$version" ]] && mv -T "$stage" "$base/$version" 2>/dev/null; then break; fi
   [[ -e "$base/$version" ]] || fail "cannot rename $stage to $base/$version"
   version=$((version + 1))

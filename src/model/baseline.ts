@@ -1,3 +1,5 @@
+import type { ObjectStorePrefix } from './object-store';
+
 /**
  * Where a gate finds the metrics of the model it must not fall behind.
  *
@@ -10,11 +12,17 @@ export interface IBaselineSource {
   readonly location: BaselineLocation;
 }
 
-/** A metrics file on a claim, as a backend mounts it. */
+/** A metrics file on a claim or in a model registry on an object store, as a backend reads it. */
 export interface BaselineLocation {
-  /** The PersistentVolumeClaim that holds the file. */
-  readonly claimName: string;
-  /** The file's path inside the claim, without a leading '/'. */
+  /** The PersistentVolumeClaim that holds the file; undefined when `objectStore` is set. */
+  readonly claimName?: string;
+  /**
+   * A model registry on an object store: the gate's pod first downloads the `lineage.json`
+   * of `path`'s highest ready version into an emptyDir (`latestVersion` is then true).
+   * @default - the file is on `claimName`
+   */
+  readonly objectStore?: ObjectStorePrefix;
+  /** The file's path inside the claim (or the model's folder in the registry), without a leading '/'. */
   readonly path: string;
   /** How messages and the verdict name the baseline ("the served model's metrics"). */
   readonly description: string;
@@ -27,9 +35,11 @@ export interface BaselineLocation {
 }
 
 /** Where a model registry is: what `Baseline.fromRegistry` needs of a `ModelRegistry`. */
-export interface IRegistryClaim {
-  /** The registry's PersistentVolumeClaim. */
-  readonly claimName: string;
+export interface IRegistryLocation {
+  /** The registry's PersistentVolumeClaim; undefined on an object store. */
+  readonly claimName?: string;
+  /** The registry's bucket prefix; undefined on a claim. */
+  readonly objectStore?: ObjectStorePrefix;
 }
 
 /** Baseline sources. */
@@ -49,7 +59,8 @@ export class Baseline {
    * last". Before the first promotion there is none, and only absolute thresholds apply.
    * The gate reads the registry when it runs, so every run compares with the newest version.
    */
-  public static fromRegistry(registry: IRegistryClaim, model: string): IBaselineSource {
-    return { location: { claimName: registry.claimName, path: model, description: `${model} in registry ${registry.claimName}`, latestVersion: true } };
+  public static fromRegistry(registry: IRegistryLocation, model: string): IBaselineSource {
+    const where = registry.objectStore?.uri ?? registry.claimName;
+    return { location: { claimName: registry.claimName, objectStore: registry.objectStore, path: model, description: `${model} in registry ${where}`, latestVersion: true } };
   }
 }

@@ -44,6 +44,23 @@ export interface StepSecurity {
 }
 
 /**
+ * A container a library step runs before its own, in the same pod, with the step's mounts
+ * and variables plus its own: a phase of the step on another image (a promotion's upload
+ * with the AWS CLI before its kubectl hooks).
+ */
+export interface StepInitContainer {
+  /** The container's name. */
+  readonly name: string;
+  readonly image: string;
+  /** The command, e.g. `bash` and a script of the step's ConfigMap with its arguments. */
+  readonly command: string[];
+  /** Its variables besides the step's own (a Secret's keys it alone needs). */
+  readonly env: Record<string, EnvVarValue>;
+  /** Requests and limits, each side filled in. */
+  readonly resources: StepResources;
+}
+
+/**
  * Everything a backend needs to run one step: the container and its wiring.
  *
  * Steps produce this; backends render it. It names no Kubernetes object of its own, so
@@ -102,6 +119,11 @@ export interface StepSpec {
    * the image the backend gave for it; undefined for a user's container.
    */
   readonly libraryScript?: string;
+  /**
+   * Containers run before the step's own, in order, with its mounts and variables.
+   * @default - none
+   */
+  readonly initContainers?: readonly StepInitContainer[];
   /** Artifacts this step reads, by input name. */
   readonly inputs: Record<string, Artifact>;
   /** Artifacts this step writes, by output name. */

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { ApprovedModel } from './artifact';
 import type { Metrics, Model } from './artifact';
 import type { IBaselineSource } from './baseline';
+import { OBJECT_STORE_SCRIPT, objectStoreProblem } from './object-store';
 import { dnsSubdomainProblem } from './names';
 import { NodeKind } from './node-kind';
 import { Step } from './step';
@@ -48,6 +49,14 @@ export class Gate extends Step {
     if (problem) throw new Error(`[${this.node.path}] ${problem}`);
     this.thresholds = [...props.thresholds];
     this.baseline = props.baseline;
+    // A registry on an object store: the gate's pod downloads the baseline with the library's script.
+    if (props.baseline?.location.objectStore) {
+      const backend = this.pipeline.backend;
+      if (!backend.useLibraryScript) {
+        throw new Error(`[${this.node.path}] ${backend.displayName} cannot read a baseline from an object store; use the plain backend`);
+      }
+      backend.useLibraryScript(this, OBJECT_STORE_SCRIPT);
+    }
     this.addInput('metrics', props.metrics);
     this.approvedModel = this.registerOutput(new ApprovedModel(this, 'model', props.model));
   }
@@ -71,8 +80,11 @@ function gateProblem(props: GateProps): string | undefined {
       + 'add an absolute one, e.g. Threshold.atLeast(\'auc\', 0.8)';
   }
   const location = props.baseline?.location;
-  if (location) {
-    const claimProblem = dnsSubdomainProblem(location.claimName);
+  if (location?.objectStore) {
+    const storeProblem = objectStoreProblem(location.objectStore);
+    if (storeProblem) return `baseline: ${storeProblem}`;
+  } else if (location) {
+    const claimProblem = dnsSubdomainProblem(location.claimName ?? '');
     if (claimProblem) return `baseline claim name '${location.claimName}' is invalid: ${claimProblem}`;
     if (location.path === '' || location.path.split('/').includes('..')) {
       return `baseline path '${location.path}' must name a file inside the claim, without '..'`;

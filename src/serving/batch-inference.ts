@@ -18,6 +18,8 @@ import { BATCH_CLAIMS_MOUNT } from './batch-data';
 import type { BatchInferenceProps } from './batch-inference-props';
 import { MODEL_LABEL } from './model-server';
 import { resolvePodSecurity } from './pod-security';
+import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../model/object-store';
+import { registryS3Script } from '../backends/plain/assets';
 import { REGISTRY_MOUNT, RegistryAccess } from './registry';
 import { printWarningsAtSynth } from './synth-warnings';
 import {
@@ -30,6 +32,8 @@ const DEFAULT_TIMEOUT_SECONDS = 3600;
 const SCRIPT_DIR = '/etc/mlops';
 const SCRIPT_KEY = 'pick-version.sh';
 const PICK_VERSION = 'pick-version';
+/** Object store: the init container that downloads the version before pick-version links it. */
+const PULL_MODEL = 'pull-model';
 /** Kubernetes env names (pkg/apis/core/validation: IsEnvVarName). */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -112,7 +116,7 @@ export class BatchInference extends Construct {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: `${this.name}-${PICK_VERSION}`, labels },
-      data: { [SCRIPT_KEY]: WAIT_FOR_VERSION_SCRIPT },
+      data: { [SCRIPT_KEY]: WAIT_FOR_VERSION_SCRIPT, ...(props.registry.objectStore && { [OBJECT_STORE_SCRIPT]: registryS3Script() }) },
     });
     const cronJob = new ApiObject(this, 'Resource', {
       apiVersion: 'batch/v1',
@@ -152,16 +156,36 @@ export class BatchInference extends Construct {
       if (data.claimName !== undefined) claims.set(data.claimName, (claims.get(data.claimName) ?? false) || writes);
     }
     const claimMounts: k8s.VolumeMount[] = [...claims].map(([claim, writes]) => ({ name: claimVolume(claim), mountPath: `${BATCH_CLAIMS_MOUNT}/${claim}`, readOnly: writes ? undefined : true }));
+    const store = props.registry.objectStore;
     const volumes: k8s.Volume[] = [
       { name: 'tmp', emptyDir: {} },
-      { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName, readOnly: true } },
+      // On an object store, the run's own copy of the version it scores with (pull-model below).
+      store ? { name: 'registry', emptyDir: {} } : { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName!, readOnly: true } },
       { name: 'current', emptyDir: { sizeLimit: '1Mi' } },
       { name: 'script', configMap: { name: o.script } },
       ...[...claims].map(([claim, writes]): k8s.Volume => ({ name: claimVolume(claim), persistentVolumeClaim: { claimName: claim, readOnly: writes ? undefined : true } })),
     ];
     const small = { limits: { cpu: '100m', memory: '32Mi' }, requests: { cpu: '10m', memory: '16Mi' } };
     const securityContext = containerSecurityContext(o.security);
-    const initContainers: k8s.Container[] = [{
+    const initContainers: k8s.Container[] = [];
+    if (store) {
+      // The newest ready version (or the pinned one), downloaded whole; none ready fails the run (exit 3).
+      initContainers.push({
+        name: PULL_MODEL,
+        image: store.clientImage,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/bin/bash', `${SCRIPT_DIR}/${OBJECT_STORE_SCRIPT}`, 'pull', modelPath, props.version === undefined ? '' : String(props.version), 'fail'],
+        env: [...objectStoreEnv(store, props.model), { name: 'HOME', value: '/tmp' }],
+        resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '20m', memory: '96Mi' } },
+        securityContext,
+        volumeMounts: [
+          { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'registry', mountPath: REGISTRY_MOUNT },
+        ],
+      });
+    }
+    initContainers.push({
       name: PICK_VERSION,
       image: o.utilityImage,
       imagePullPolicy: 'IfNotPresent',
@@ -173,7 +197,7 @@ export class BatchInference extends Construct {
         { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
         { name: 'current', mountPath: CURRENT_VERSION_DIR },
       ],
-    }];
+    });
     if (props.output.claimName !== undefined) {
       initContainers.push({
         name: 'prepare-output',
@@ -194,6 +218,7 @@ export class BatchInference extends Construct {
           // No ready version: retrying within the run cannot publish one. The 1.27 OpenAPI
           // marks onPodConditions required; the API server accepts it empty next to onExitCodes.
           { action: 'FailJob', onExitCodes: { containerName: PICK_VERSION, operator: 'In', values: [EXIT_NO_READY_VERSION] }, onPodConditions: [] },
+          ...(store ? [{ action: 'FailJob' as const, onExitCodes: { containerName: PULL_MODEL, operator: 'In' as const, values: [EXIT_NO_READY_VERSION] }, onPodConditions: [] }] : []),
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
@@ -227,8 +252,9 @@ export class BatchInference extends Construct {
   }
 }
 
-/** What the CronJob uses but does not create: the registry and data claims. */
+/** What the CronJob uses but does not create: the registry's claim or Secret, and the data claims. */
 function externalRefs(props: BatchInferenceProps): string {
   const claims = new Set([props.registry.claimName, props.input.claimName, props.output.claimName].filter((c): c is string => c !== undefined));
-  return [...claims].sort().map((c) => `persistentvolumeclaim/${c}`).join(',');
+  const secrets = props.registry.objectStore ? [`secret/${props.registry.objectStore.credentials.secret}`] : [];
+  return [...secrets, ...[...claims].sort().map((c) => `persistentvolumeclaim/${c}`)].join(',');
 }

@@ -2,13 +2,14 @@ import { ApiObject, Size } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { ApprovedModel } from '../model/artifact';
 import { BatchStep } from '../model/batch-step';
-import type { StepSpec } from '../model/container-spec';
+import type { StepInitContainer, StepSpec } from '../model/container-spec';
+import { objectStoreEnv } from '../model/object-store';
 import type { Gate } from '../model/gate';
 import { dnsLabelProblem, imageReferenceProblem, shortHash } from '../model/names';
 import { Pipeline } from '../model/pipeline';
 import { isWholeNumberIn, shown } from '../model/values';
 import { StepVolume } from '../model/step-volume';
-import { promoteScript } from '../backends/plain/assets';
+import { promoteScript, registryS3Script } from '../backends/plain/assets';
 import { DEFAULT_COORDINATOR_IMAGE } from '../backends/plain/plain-backend';
 import type { IPromotionListener, PromotionRbacRule } from './promotion-hook';
 import { RegistryAccess } from './registry';
@@ -18,6 +19,8 @@ import type { ModelRegistry } from './registry';
 export const PROMOTION_REGISTRY_MOUNT = '/mnt/registry';
 /** Where a promotion mounts its script. */
 const SCRIPT_DIR = '/etc/mlops';
+/** Object store: where the promotion's containers hand over the lineage and the published version. */
+const HANDOVER_DIR = '/run/mlops-promote';
 
 /** Props of a `Promote` step. */
 export interface PromoteProps {
@@ -26,7 +29,11 @@ export interface PromoteProps {
    * model that skipped its evaluation does not compile.
    */
   readonly model: ApprovedModel;
-  /** Where to publish it, read-write: `ModelRegistry.fromClaimName(...)`. */
+  /**
+   * Where to publish it: `ModelRegistry.fromClaimName(...)` (mounted read-write) or
+   * `ModelRegistry.fromObjectStore(...)` (uploaded with the AWS CLI by an init container on the
+   * registry's client image; the hooks then run on the utility image).
+   */
   readonly registry: ModelRegistry;
   /** The model's folder in the registry, `<modelName>/<version>/`; servers name the same model. */
   readonly modelName: string;
@@ -49,6 +56,9 @@ export interface PromoteProps {
    */
   readonly utilityImage?: string;
 }
+
+/** The promotion's containers: copying is bound by the volume or network, and jq and kubectl fit in little memory. */
+const PROMOTE_RESOURCES = { cpu: { request: { amount: '50m' }, limit: { amount: '500m' } }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) } };
 
 /**
  * Publishes an approved model into a model registry as `<model>/<integer version>/`, then
@@ -78,26 +88,45 @@ export class Promote extends BatchStep {
     const hooks = (props.notify ?? []).flatMap((listener) => listener.promotionHooks());
     const rules = hooks.flatMap((h) => h.rules);
     const pipelineName = (Pipeline.isPipeline(scope) ? scope : Pipeline.of(scope)).pipelineName;
-    // Named by the script's hash (the Job's hash covers the name): a new script is a new Job.
-    const scriptConfigMap = `${pipelineName}-${id}-${shortHash(promoteScript())}`;
+    const store = props.registry?.objectStore;
+    const scripts: Record<string, string> = store ? { 'promote.sh': promoteScript(), 'registry-s3.sh': registryS3Script() } : { 'promote.sh': promoteScript() };
+    // Named by the scripts' hash (the Job's hash covers the name): a new script is a new Job.
+    const scriptConfigMap = `${pipelineName}-${id}-${shortHash(store ? scripts : promoteScript())}`;
+    const version = `${HANDOVER_DIR}/version`;
+    const lineage = `${HANDOVER_DIR}/lineage.json`;
     super(scope, id, {
       image,
       imagePullPolicy: 'IfNotPresent',
       containerName: 'promote',
-      command: ['/bin/bash', `${SCRIPT_DIR}/promote.sh`],
+      command: ['/bin/bash', `${SCRIPT_DIR}/promote.sh`, ...(store ? ['tell', version] : [])],
       retries: props.retries ?? 2,
       // Copying is bound by the volume, not the cpu; jq and kubectl fit in little memory.
-      resources: { cpu: { request: { amount: '50m' }, limit: { amount: '500m' } }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) } },
+      resources: PROMOTE_RESOURCES,
       volumes: [
-        { mountPath: PROMOTION_REGISTRY_MOUNT, volume: StepVolume.fromClaimName(props.registry?.claimName) },
+        store
+          ? { mountPath: HANDOVER_DIR, volume: StepVolume.emptyDir({ sizeLimit: Size.mebibytes(1) }) }
+          : { mountPath: PROMOTION_REGISTRY_MOUNT, volume: StepVolume.fromClaimName(props.registry?.claimName ?? '') },
         { mountPath: SCRIPT_DIR, volume: StepVolume.fromConfigMapName(scriptConfigMap), readOnly: true },
       ],
     });
+    if (store) {
+      this.initContainers.push(
+        { name: 'lineage', image, command: ['/bin/bash', `${SCRIPT_DIR}/promote.sh`, 'lineage', lineage], env: {}, resources: PROMOTE_RESOURCES },
+        {
+          name: 'publish',
+          image: store.clientImage,
+          command: ['/bin/bash', `${SCRIPT_DIR}/registry-s3.sh`, 'publish', '$(MLOPS_INPUT_MODEL)', lineage, version],
+          env: Object.fromEntries(objectStoreEnv(store, props.modelName).map(({ name, ...value }) => [name, value])),
+          // The AWS CLI (Python) uploading a model: more memory than jq.
+          resources: { cpu: { request: { amount: '100m' }, limit: { amount: '1' } }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) } },
+        },
+      );
+    }
     const script = new ApiObject(this, 'Script', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: scriptConfigMap, labels: { 'app.kubernetes.io/component': 'promotion' } },
-      data: { 'promote.sh': promoteScript() },
+      data: scripts,
     });
     // The Job's pods cannot start before their script exists.
     this.node.addDependency(script);
@@ -115,7 +144,7 @@ export class Promote extends BatchStep {
     if (nameProblem) fail(`modelName '${props.modelName}' is not a valid model name: ${nameProblem}`);
     const registryProblem = props.registry.problem();
     if (registryProblem) fail(registryProblem);
-    if (props.registry.access === RegistryAccess.READ_ONLY_MANY) {
+    if (!store && props.registry.access === RegistryAccess.READ_ONLY_MANY) {
       fail(`registry claim '${props.registry.claimName}' is ReadOnlyMany, and promotion writes into it; `
         + 'promote through a ReadWriteMany (or ReadWriteOnce) claim of the same volume, and let servers read the ReadOnlyMany one');
     }
@@ -134,7 +163,8 @@ export class Promote extends BatchStep {
     const gate = approved.producer as Gate;
     this.addInput('model', approved);
     this.addInput('metrics', gate.inputs.metrics);
-    this.addLibraryEnv('MLOPS_REGISTRY_MODEL', { value: `${PROMOTION_REGISTRY_MOUNT}/${props.modelName}` });
+    // The version's folder the hooks get (MLOPS_VERSION_PATH) is below it: a path, or an s3:// URI.
+    this.addLibraryEnv('MLOPS_REGISTRY_MODEL', { value: store ? `s3://${store.bucket}/${store.prefix === '' ? '' : `${store.prefix}/`}${props.modelName}` : `${PROMOTION_REGISTRY_MOUNT}/${props.modelName}` });
     this.addLibraryEnv('MLOPS_MODEL_NAME', { value: props.modelName });
     // The Job's name holds a hash of this spec, so it cannot be written into it: the Job
     // controller labels every pod with it (batch.kubernetes.io/job-name, Kubernetes 1.27+).
@@ -146,6 +176,9 @@ export class Promote extends BatchStep {
     }
     if (rules.length > 0) this.serviceAccountName = this.declareIdentity(rules);
   }
+
+  /** Object store: the upload's containers, run before the hooks' container. */
+  private readonly initContainers: StepInitContainer[] = [];
 
   /** The hooks' identity: a ServiceAccount whose Role grants exactly the hooks' rules. */
   private declareIdentity(rules: readonly PromotionRbacRule[]): string {
@@ -165,7 +198,7 @@ export class Promote extends BatchStep {
 
   /** The step's container, running as the hooks' ServiceAccount with its token when a hook needs the API. */
   public override spec(): StepSpec {
-    const spec = super.spec();
+    const spec = { ...super.spec(), initContainers: this.initContainers };
     if (this.serviceAccountName === undefined) return spec;
     return { ...spec, serviceAccount: { name: this.serviceAccountName }, automountServiceAccountToken: true };
   }

@@ -3,6 +3,10 @@ import type { Construct } from 'constructs';
 import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
 import type { StepSecurity } from '../model/container-spec';
 import { containerSecurityContext, podSecurityContext } from '../backends/plain/security';
+import { shortHash } from '../model/names';
+import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../model/object-store';
+import type { ObjectStorePrefix } from '../model/object-store';
+import { registryS3Script } from '../backends/plain/assets';
 import type { ModelRegistry } from './registry';
 import { REGISTRY_MOUNT } from './registry';
 import type { RuntimeContainer } from './runtime';
@@ -64,9 +68,11 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
   ];
+  const store = props.registry.objectStore;
   const volumes: Array<Record<string, unknown>> = [
     { name: 'tmp', emptyDir: {} },
-    { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName, readOnly: true } },
+    // On an object store, the pod's own copy of the ready versions, filled by the containers below.
+    store ? { name: 'registry', emptyDir: {} } : { name: 'registry', persistentVolumeClaim: { claimName: props.registry.claimName, readOnly: true } },
   ];
   if (runtime.loadsAtStart) {
     mounts.push({ name: 'current', mountPath: CURRENT_VERSION_DIR, readOnly: true });
@@ -99,7 +105,8 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
     { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
     { name: 'current', mountPath: CURRENT_VERSION_DIR },
   ];
-  const initContainers = runtime.loadsAtStart ? [{
+  const fetch = store ? objectStoreContainers(scope, id, props, store, security, volumes) : { init: [], sidecar: [] };
+  const waits = runtime.loadsAtStart ? [{
     name: 'wait-for-version',
     image: props.utilityImage,
     imagePullPolicy: 'IfNotPresent',
@@ -107,7 +114,8 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
     resources: INIT_RESOURCES,
     securityContext: containerSecurityContext(security),
     volumeMounts: helperMounts,
-  }] : undefined;
+  }] : [];
+  const initContainers = [...fetch.init, ...waits];
   const reloader = runtime.reloader ? [{
     name: 'reloader',
     image: runtime.reloader.image,
@@ -126,7 +134,10 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
   new ApiObject(scope, id, {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: props.name, labels: props.labels, annotations: { [EXTERNAL_REFS_ANNOTATION]: `persistentvolumeclaim/${props.registry.claimName}` } },
+    metadata: {
+      name: props.name, labels: props.labels,
+      annotations: { [EXTERNAL_REFS_ANNOTATION]: store ? `secret/${store.credentials.secret}` : `persistentvolumeclaim/${props.registry.claimName}` },
+    },
     spec: {
       replicas: props.replicas,
       selector: { matchLabels: selector },
@@ -138,11 +149,53 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext(security),
-          initContainers,
-          containers: [server, ...reloader],
+          initContainers: initContainers.length > 0 ? initContainers : undefined,
+          containers: [server, ...reloader, ...fetch.sidecar],
           volumes,
         },
       },
     },
   });
+}
+
+/** Where the object-store script is mounted in a server pod. */
+const REGISTRY_SCRIPT_DIR = '/etc/mlops-registry';
+/** The AWS CLI (Python) listing and downloading: more memory than bash. */
+const CLIENT_RESOURCES = { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '20m', memory: '96Mi' } };
+
+/**
+ * A server on an object-store registry: an init container that waits for the newest ready
+ * version (or the pinned one) and downloads it into the pod's `registry` emptyDir as
+ * `<model>/<version>/`, so the pod never serves before a version exists; and, for a runtime
+ * that follows new versions by itself (TensorFlow Serving, Triton, MLServer's reloader), a
+ * sidecar that downloads each newly ready version beside it (into a staging folder, then one
+ * rename). A server that loads its version only at start gets none: a promotion restarts it.
+ */
+function objectStoreContainers(
+  scope: Construct, id: string, props: ServerDeploymentProps, store: ObjectStorePrefix, security: Required<StepSecurity>, volumes: Array<Record<string, unknown>>,
+): { init: Array<Record<string, unknown>>; sidecar: Array<Record<string, unknown>> } {
+  const script = registryS3Script();
+  const configName = `${props.name}-registry-${shortHash(script)}`;
+  new ApiObject(scope, `${id}RegistryScript`, {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configName, labels: props.labels }, data: { [OBJECT_STORE_SCRIPT]: script },
+  });
+  volumes.push({ name: 'registry-script', configMap: { name: configName } });
+  const container = (name: string, args: string[]) => ({
+    name,
+    image: store.clientImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['/bin/bash', `${REGISTRY_SCRIPT_DIR}/${OBJECT_STORE_SCRIPT}`, ...args],
+    env: [...objectStoreEnv(store, props.model), { name: 'HOME', value: '/tmp' }],
+    resources: CLIENT_RESOURCES,
+    securityContext: containerSecurityContext(security),
+    volumeMounts: [
+      { name: 'registry-script', mountPath: REGISTRY_SCRIPT_DIR, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'registry', mountPath: REGISTRY_MOUNT },
+    ],
+  });
+  return {
+    init: [container('pull-model', ['pull', props.modelPath, props.version === undefined ? '' : String(props.version), 'wait'])],
+    sidecar: props.runtime.followsNewVersions ? [container('sync-model', ['sync', props.modelPath, String(store.syncSeconds)])] : [],
+  };
 }

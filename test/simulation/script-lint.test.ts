@@ -6,7 +6,7 @@ import { runTool } from '../support/tools';
 const SCRIPTS = readdirSync(join(__dirname, '..', '..', 'assets')).filter((f) => f.endsWith('.sh')).sort();
 
 test('the shipped scripts are found', () => {
-  expect(SCRIPTS).toEqual(expect.arrayContaining(['coordinate.sh', 'gate.sh', 'prune-runs.sh', 'promote.sh', 'report-values.sh', 'select-best.sh', 'start-run.sh']));
+  expect(SCRIPTS).toEqual(expect.arrayContaining(['coordinate.sh', 'gate.sh', 'prune-runs.sh', 'promote.sh', 'registry-s3.sh', 'report-values.sh', 'select-best.sh', 'start-run.sh']));
 });
 
 describe.each(SCRIPTS)('the library script %s', (name) => {

@@ -24,6 +24,11 @@ export function promoteScript(): string {
   return asset('promote.sh');
 }
 
+/** The object-store registry script shipped with the package (`assets/registry-s3.sh`). */
+export function registryS3Script(): string {
+  return asset('registry-s3.sh');
+}
+
 /** The values reporter shipped with the package (`assets/report-values.sh`). */
 export function valuesReporterScript(): string {
   return asset('report-values.sh');

@@ -5,12 +5,15 @@ import type * as k8s from './k8s-types';
 import type { Reporter } from './reporter';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
 import { artifactEnvName, WORKSPACE_MOUNT } from './step-job';
+import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../../model/object-store';
 
 /** Exit code of the gate script when the metrics cannot be judged: the Job fails at once. */
 export const EXIT_GATE_BAD_METRICS = 3;
 
-/** Where a gate mounts the baseline's claim. */
+/** Where a gate mounts the baseline's claim (or the emptyDir its object-store baseline is downloaded into). */
 const BASELINE_MOUNT = '/mnt/baseline';
+/** Where a gate with an object-store baseline mounts the library's registry script. */
+const REGISTRY_SCRIPT_MOUNT = '/etc/mlops-registry';
 
 /** What a gate Job needs besides the gate: names decided by the backend. */
 export interface GateJobContext {
@@ -22,6 +25,8 @@ export interface GateJobContext {
   readonly image: string;
   /** The ConfigMap that holds `gate.sh`. */
   readonly scriptConfigMap: string;
+  /** The ConfigMap that holds `registry-s3.sh`, for a baseline in a registry on an object store. */
+  readonly registryScriptConfigMap?: string;
   readonly reporter: Reporter;
   readonly labels: Record<string, string>;
 }
@@ -57,13 +62,33 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
     ctx.reporter.tokenMount(),
   ];
   const baseline = gate.baseline?.location;
+  let initContainers: k8s.Container[] | undefined;
   if (baseline) {
     env.push(
       { name: baseline.latestVersion ? 'MLOPS_GATE_BASELINE_REGISTRY' : 'MLOPS_GATE_BASELINE', value: `${BASELINE_MOUNT}/${baseline.path}` },
       { name: 'MLOPS_GATE_BASELINE_NAME', value: baseline.description },
     );
-    volumes.push({ name: 'baseline', persistentVolumeClaim: { claimName: baseline.claimName, readOnly: true } });
     mounts.push({ name: 'baseline', mountPath: BASELINE_MOUNT, readOnly: true });
+    if (baseline.objectStore) {
+      // The newest ready version's lineage.json, downloaded into an emptyDir laid out as a
+      // claim registry (<model>/<version>/): gate.sh reads it as it reads a claim.
+      volumes.push({ name: 'baseline', emptyDir: { sizeLimit: '1Mi' } }, { name: 'registry-script', configMap: { name: ctx.registryScriptConfigMap! } });
+      initContainers = [{
+        name: 'fetch-baseline',
+        image: baseline.objectStore.clientImage,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/bin/bash', `${REGISTRY_SCRIPT_MOUNT}/${OBJECT_STORE_SCRIPT}`, 'baseline', `${BASELINE_MOUNT}/${baseline.path}`],
+        env: [...objectStoreEnv(baseline.objectStore, baseline.path), { name: 'HOME', value: '/tmp' }],
+        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+        volumeMounts: [
+          { name: 'registry-script', mountPath: REGISTRY_SCRIPT_MOUNT, readOnly: true },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'baseline', mountPath: BASELINE_MOUNT },
+        ],
+      }];
+    } else {
+      volumes.push({ name: 'baseline', persistentVolumeClaim: { claimName: baseline.claimName!, readOnly: true } });
+    }
   }
   // The kubectl image's nonroot uid, in the steps' group, so the workspace's group (its
   // fsGroup) stays as the steps set it and the metrics stay readable.
@@ -88,6 +113,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
         automountServiceAccountToken: false,
         enableServiceLinks: false,
         securityContext: podSecurityContext(security),
+        initContainers: initContainers?.map((c) => ({ ...c, securityContext: containerSecurityContext(security) })),
         containers: [{
           name: 'gate',
           image: ctx.image,

@@ -12,6 +12,7 @@ import type { StepValue } from '../../model/step-value';
 import { gateScript, pruneRunsScript, valuesReporterScript } from './assets';
 import { Coordinator } from './coordinator';
 import { renderGateJobSpec } from './gate-job';
+import { OBJECT_STORE_SCRIPT } from '../../model/object-store';
 import { Reporter, reporterAccountName } from './reporter';
 import { valuesReporterProblems } from './values-reporter';
 import { lazilyNamedObject } from './lazy-named';
@@ -249,6 +250,7 @@ export class PlainBackend implements IPipelineBackend {
           workspaceClaim: workspaceClaimName(pipeline),
           image: this.coordinatorImage,
           scriptConfigMap: this.gateScript().name,
+          registryScriptConfigMap: this.libraryScripts.get(OBJECT_STORE_SCRIPT)?.name,
           reporter: this.reporter(),
           labels: pipeline.extraLabels,
         }),

@@ -169,10 +169,12 @@ export function planText(steps: readonly PlannedStep[]): string {
   }).join('');
 }
 
-/** What a gate references but the pipeline does not create: an existing workspace, the baseline's claim. */
+/** What a gate references but the pipeline does not create: an existing workspace, the baseline's claim or object-store Secret. */
 function gateReferences(gate: Gate, existingClaim: string | undefined): string[] {
   const claims = new Set<string>();
   if (existingClaim !== undefined) claims.add(existingClaim);
-  if (gate.baseline) claims.add(gate.baseline.location.claimName);
-  return [...claims].sort().map((name) => `persistentvolumeclaim/${name}`);
+  const baseline = gate.baseline?.location;
+  if (baseline?.claimName !== undefined) claims.add(baseline.claimName);
+  const secrets = baseline?.objectStore ? [`secret/${baseline.objectStore.credentials.secret}`] : [];
+  return [...secrets, ...[...claims].sort().map((name) => `persistentvolumeclaim/${name}`)];
 }

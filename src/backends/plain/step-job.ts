@@ -163,7 +163,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: mounts,
   };
-  const initContainers: k8s.Container[] | undefined = outputDirs.length === 0 ? undefined : [{
+  const prepare: k8s.Container[] = outputDirs.length === 0 ? [] : [{
     name: PREPARE_OUTPUTS_CONTAINER,
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
@@ -172,6 +172,20 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     securityContext: containerSecurityContext(spec.security),
     volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_MOUNT }],
   }];
+  const phases: k8s.Container[] = (spec.initContainers ?? []).map((c) => {
+    const own = toQuantities(c.resources);
+    return {
+      name: c.name,
+      image: c.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: c.command,
+      env: [...env, ...Object.entries(c.env).map(([name, value]) => envVar(name, value))],
+      resources: { limits: own.limits, requests: own.requests },
+      securityContext: containerSecurityContext(spec.security),
+      volumeMounts: mounts,
+    };
+  });
+  const initContainers = prepare.length + phases.length === 0 ? undefined : [...prepare, ...phases];
 
   const indexed = spec.fanOut > 1;
   const jobSpec: k8s.JobSpec = {
@@ -217,7 +231,7 @@ export function valueEnvName(alias: string): string {
 export function externalReferences(spec: StepSpec, existingClaim: string | undefined): string[] {
   const secrets = new Set<string>();
   const configMaps = new Set<string>();
-  for (const value of [...Object.values(spec.env), ...Object.values(spec.libraryEnv)]) {
+  for (const value of [...Object.values(spec.env), ...Object.values(spec.libraryEnv), ...(spec.initContainers ?? []).flatMap((c) => Object.values(c.env))]) {
     const ref = keyRefOf(value);
     if (ref) (ref.kind === 'secret' ? secrets : configMaps).add(ref.name);
   }

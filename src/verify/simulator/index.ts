@@ -14,3 +14,5 @@ export { findKubectl, NoKubectlError, HOW_TO_GET_KUBECTL } from './kubectl-clien
 export type { KubectlClient } from './kubectl-client';
 export type { ApiRequest } from './api-server';
 export * from './types';
+export { ObjectStoreModel, findAws, HOW_TO_GET_AWS } from './object-store';
+export type { ObjectStoreOptions, ObjectStoreRequest } from './object-store';

@@ -8,6 +8,8 @@ import { Cluster, Job, plannedRun, Pod } from './cluster';
 import type { KubectlClient } from './kubectl-client';
 import { libraryImages, libraryScript, literalMountPath, PodContainer, podContainers } from './library-pods';
 import { followChild } from './child-output';
+import { findAws } from './object-store';
+import { OBJECT_STORE_SCRIPT } from '../../model/object-store';
 import { SimulatorSetupError } from './load';
 import { containerEnv, expand, PodContext, SERVICE_ENV } from './pod-env';
 import { ReadOnlyMounts } from './read-only-mounts';
@@ -35,6 +37,8 @@ export interface RunnerHost {
   fail(error: string): void;
   /** Why a library container may not run here, if it may not (SimulateOptions.allowLibraryContainer). */
   refuse?(container: LibraryContainer): string | undefined;
+  /** The S3 API the object-store script reaches (SimulateOptions.objectStore). */
+  readonly objectStore?: string;
 }
 
 /** A library container's process, parked in `sleep` like a coordinator's. */
@@ -289,6 +293,7 @@ export class LibraryPodRunner {
     let env: Record<string, string>;
     let mounts: Mount[];
     let argv: string[];
+    let aws: string | undefined;
     try {
       const declared = containerEnv(c, lp.ctx);
       mounts = containerMounts(c, lp.volumes, declared, lp.pod.name);
@@ -307,6 +312,15 @@ export class LibraryPodRunner {
       const bash = which('bash');
       if (!bash) throw new SimulatorSetupError('bash is not on PATH');
       argv[0] = bash;
+      if (path.basename(argv[1]) === OBJECT_STORE_SCRIPT) {
+        // The cluster's network to the store is modelled: whatever endpoint the YAML names
+        // (or AWS S3 when none), the requests reach the object store model on loopback.
+        if (!this.host.objectStore) {
+          throw new SimulatorSetupError(`container "${c.name}" of step ${record.step ?? record.job} reads a model registry on an object store: pass SimulateOptions.objectStore (an ObjectStoreModel's endpoint)`);
+        }
+        env.MLOPS_S3_ENDPOINT = this.host.objectStore;
+        aws = findAws();
+      }
     } catch (e) {
       if (!(e instanceof SimulatorSetupError)) throw e;
       this.host.fail(e.message);
@@ -323,6 +337,7 @@ export class LibraryPodRunner {
       kubectl: this.host.client.path,
       kubeconfig: token ? this.host.api.kubeconfig(token, lp.ctx.namespace) : undefined,
     });
+    if (aws && !fs.existsSync(path.join(bin, 'aws'))) fs.symlinkSync(aws, path.join(bin, 'aws'));
     const readOnly = new ReadOnlyMounts(mounts);
     readOnly.take();
     const cwd = c.workingDir ? hostPath(mounts, c.workingDir) ?? path.join(this.host.tmp, 'pods', lp.pod.name) : path.join(this.host.tmp, 'pods', lp.pod.name);

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { COORDINATOR_ROLE, ROLE_LABEL } from '../../conventions';
 import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../../library-containers';
+import { OBJECT_STORE_SCRIPT } from '../../model/object-store';
 import { ManifestObject } from './types';
 
 /** One container of a pod, in the order the kubelet runs them: init containers, then the main one. */
@@ -41,9 +42,11 @@ export function isLibraryContainer(container: any, podSpec: any, objects: readon
 
 /** The text of the library script a container runs, or undefined when it is not a library container. */
 export function libraryScript(container: any, podSpec: any, objects: readonly ManifestObject[], images: ReadonlySet<string>): string | undefined {
-  if (!images.has(container.image)) return undefined;
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])];
   if (argv.length < 2 || path.basename(argv[0]) !== 'bash' || !path.isAbsolute(argv[1])) return undefined;
+  // The object-store script runs on the registry's client image (the AWS CLI's), which the
+  // library names per registry: here with the real AWS CLI against the object store model.
+  if (!images.has(container.image) && path.basename(argv[1]) !== OBJECT_STORE_SCRIPT) return undefined;
   return scriptText(argv[1], container, podSpec, objects);
 }
 

@@ -177,6 +177,7 @@ class Simulation {
       behaviour: (job) => this.stepBehaviour(job.obj),
       fail: (error) => this.stop(error),
       refuse: this.options.allowLibraryContainer,
+      objectStore: this.options.objectStore?.endpoint,
     }, () => [...(this.cluster?.objects() ?? []), ...this.applied]);
     const cluster = new Cluster({
       epoch: this.epoch,
@@ -208,7 +209,8 @@ class Simulation {
         return this.pods!.procs.find((x) => x.token === token && x.alive)?.user;
       },
       inject: (verb) => this.inject(verb),
-      onRequest: (token, req) => (this.procs.find((x) => x.token === token) ?? this.pods!.procs.find((x) => x.token === token))?.requests.push(req),
+      onRequest: (token, req) => (this.procs.find((x) => x.token === token)
+        ?? this.pods!.procs.find((x) => x.token === token && x.alive) ?? this.pods!.procs.find((x) => x.token === token))?.requests.push(req),
     });
     await this.api.start();
     this.pods!.onExit = () => this.schedule();
@@ -515,7 +517,8 @@ class Simulation {
   // ---- tool calls ------------------------------------------------------------------
 
   private onRequest(req: ToolRequest, reply: Reply): void {
-    const lib = this.pods?.procs.find((p) => p.token === req.token);
+    // The containers of one pod share its token and run one after the other: the call is the running one's.
+    const lib = this.pods?.procs.find((p) => p.token === req.token && p.alive) ?? this.pods?.procs.find((p) => p.token === req.token);
     if (lib) return this.onLibraryRequest(lib, req, reply);
     const proc = this.procs.find((p) => p.token === req.token);
     if (!proc || !proc.alive || this.finished) {

@@ -130,6 +130,13 @@ export interface SimulateOptions {
    */
   readonly claims?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /**
+   * The S3 API that containers running the library's object-store script (a model registry on
+   * an object store) reach, whatever endpoint their YAML names: an `ObjectStoreModel` started
+   * on loopback (src/verify/simulator/object-store.ts). They run with the real AWS CLI v2.
+   * @default - none: such a container stops the simulation with that reason
+   */
+  readonly objectStore?: { readonly endpoint: string };
+  /**
    * Whether a library container may run as a process here: returns why not, or undefined.
    * A refusal stops the simulation with that reason. `cdk8s-mlops verify` runs YAML it
    * does not trust, so it allows only the scripts this version ships, with an environment
