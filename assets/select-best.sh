@@ -1,6 +1,8 @@
 #!/bin/bash
 # cdk8s-mlops sweep selection: ranks the trials of a sweep by one metric and copies the
-# best trial's model into this step's model output, with a leaderboard beside it.
+# best trial's model into this step's model output, with a leaderboard beside it, and
+# writes the winner as the step's values (best, best_trial, best_params) into $MLOPS_VALUES,
+# which the library's values reporter, the pod's main container, puts on the Job.
 # Runs after every trial is final (trigger rule all-done). Which trials completed comes
 # from the coordinator (MLOPS_UPSTREAM_STATES, docs/coordinator-contract.md), not from the
 # files: a trial that failed after writing metrics.json does not count. Ties go to the
@@ -13,6 +15,7 @@ models="${MLOPS_INPUT_MODELS:?}"
 metrics="${MLOPS_INPUT_METRICS:?}"
 model_out="${MLOPS_OUTPUT_MODEL:?}"
 board_out="${MLOPS_OUTPUT_LEADERBOARD:?}"
+values_out="${MLOPS_VALUES:?}"
 metric="${MLOPS_SELECT_METRIC:?}"
 direction="${MLOPS_SELECT_DIRECTION:?}"
 budget="${MLOPS_SELECT_FAILURE_BUDGET:?}"
@@ -59,6 +62,9 @@ mkdir -p "$model_out" "$board_out"
 cp -R "$models/$winner/." "$model_out/"
 printf '%s\n' "$board" > "$board_out/leaderboard.json"
 cp "$metrics/$winner/metrics.json" "$board_out/metrics.json"
+jq '.winner.value' <<<"$board" > "$values_out/best"
+jq '.winner.trial' <<<"$board" > "$values_out/best_trial"
+jq -c '.winner.params' <<<"$board" > "$values_out/best_params"
 
 jq -r '"winner: trial \(.winner.trial) (\(.winner.step)) with \(.metric) \(.winner.value), \(.direction)d over \(.trials | map(select(.state == "complete")) | length) completed trials",
   (.trials[] | "  \(.rank // "-")\t\(.step)\t\(.state)\t\(.value // "-")\t\(.params | tojson)")' <<<"$board"

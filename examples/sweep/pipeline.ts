@@ -6,7 +6,8 @@ import { ContainerStep, Dataset, Gpu, Objective, Param, Pipeline, SearchSpace, S
  * A random-search sweep, as Katib's `random` experiment and the KFP/Katib tuning
  * examples express it: split the data once, train 12 trials with hyperparameters drawn
  * from a seeded random sample (at most three at a time, the team's GPU quota), tolerate
- * two failed trials, and keep the model of the trial with the best validation AUC.
+ * two failed trials, keep the model of the trial with the best validation AUC, and export
+ * it only when that AUC reaches 0.8.
  */
 export function sweepPipeline(scope: Construct): Pipeline {
   const pipeline = new Pipeline(scope, 'sweep', {
@@ -40,9 +41,14 @@ export function sweepPipeline(scope: Construct): Pipeline {
     timeout: Duration.hours(3),
   });
 
+  // The winner's AUC is a typed value, known once the selection ran: export only a model
+  // that reaches the team's bar, and stamp its AUC on the export. Below the bar, export is
+  // skipped with the AUC in the reason: a result, not a failed run.
   new ContainerStep(pipeline, 'export', {
-    command: ['python', '-m', 'trainer.export', '--format', 'onnx'],
+    command: ['python', '-m', 'trainer.export', '--format', 'onnx', '--auc', '$(MLOPS_VALUE_AUC)'],
     inputs: { model: tune.model, leaderboard: tune.leaderboard },
+    inputValues: { auc: tune.bestValue },
+    when: tune.bestValue.atLeast(0.8),
     outputs: { onnx: Dataset },
   });
 

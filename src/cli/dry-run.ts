@@ -16,6 +16,7 @@ import { dnsLabelProblem } from '../model/names';
 import { valueNameProblem } from '../model/step-value';
 import type { ManifestObject, SimulateOptions, SimulationResult } from '../verify/simulator';
 import { findKubectl, KubectlClient, NoKubectlError, ObjectStoreModel, simulate } from '../verify/simulator';
+import { isLibraryContainer, libraryImages } from '../verify/simulator/library-pods';
 import { DRY_RUN_ACCESS_KEY_ID, objectStoreStandIns } from './dry-run-object-store';
 import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
@@ -54,7 +55,7 @@ export function dryRunOptions(plan: PipelinePlan, objects: readonly ManifestObje
     const job = own.find((o) => o.kind === 'Job' && o.metadata.name === s.job);
     const timeout = Number(job?.spec?.activeDeadlineSeconds ?? 0);
     const seconds = Math.max(1, Math.min(STEP_SECONDS, runCap, timeout > 0 ? Math.floor(timeout / 2) : STEP_SECONDS));
-    const values = declaredValues(job);
+    const values = declaredValues(job, own);
     steps[s.step] = values ? { durations: [seconds], files: values } : { durations: [seconds] };
   }
   // A gate runs its real script: the evaluation it judges succeeds with metrics that meet
@@ -101,7 +102,9 @@ function gateMetrics(json: unknown): Record<string, number> | undefined {
 function sweepTrialFiles(own: readonly ManifestObject[]): Record<string, Record<string, string>> {
   const files: Record<string, Record<string, string>> = {};
   for (const job of own.filter((o) => o.kind === 'Job')) {
-    const env: any[] = job.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    // The selection's container is the last init container: the values reporter follows it.
+    const pod = job.spec?.template?.spec;
+    const env: any[] = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((c: any) => c?.env ?? []);
     const value = (name: string) => env.find((e) => e?.name === name)?.value;
     const metric = value('MLOPS_SELECT_METRIC');
     let trials: unknown;
@@ -124,13 +127,18 @@ const ZERO: Readonly<Record<string, string>> = { string: '', number: '0', boolea
 
 /**
  * The files a values step's container writes in a dry run (`$MLOPS_VALUES/<name>`), from
- * the reporter's `MLOPS_VALUE_TYPES`; undefined for a step without values. Conditions on
- * them then take one branch, and the others are skipped as a result.
+ * the reporter's `MLOPS_VALUE_TYPES`; undefined for a step without values, and for a step
+ * whose values a library script writes for real (a sweep's selection). Conditions on them
+ * then take one branch, and the others are skipped as a result.
  */
-function declaredValues(job: ManifestObject | undefined): Record<string, string> | undefined {
-  const containers: any[] = job?.spec?.template?.spec?.containers ?? [];
+function declaredValues(job: ManifestObject | undefined, own: readonly ManifestObject[]): Record<string, string> | undefined {
+  const pod = job?.spec?.template?.spec ?? {};
+  const containers: any[] = pod.containers ?? [];
   const types = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'MLOPS_VALUE_TYPES')?.value;
   if (typeof types !== 'string') return undefined;
+  // The step's own container is the last init container; the reporter follows it.
+  const writer = (pod.initContainers ?? []).at(-1);
+  if (writer && isLibraryContainer(writer, pod, own, libraryImages(own))) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(types);

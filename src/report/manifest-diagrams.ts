@@ -138,16 +138,25 @@ function withRunTemplates(objects: readonly unknown[], sources: readonly string[
   };
 }
 
+/** The pod annotation naming the container `kubectl logs` and `exec` pick by default. */
+const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+
 /** Every object labelled with the pipeline, in its namespace. */
 function membersOf(p: PipelineObjects, set: ObjectSet): ObjectInfo[] {
   return set.all.filter((o) => o.namespace === p.namespace && o.labels[PIPELINE_LABEL] === p.name);
 }
 
-/** Image and standard resources of the step's `main` container (the first one when none has that name). */
+/**
+ * Image and standard resources of the step's own container: the one the pod template names
+ * as `kubectl.kubernetes.io/default-container` (a step that reports values runs its own as
+ * the last init container, the reporter after it), else `main`, else the first one.
+ */
 function mainContainerOf(job: ObjectInfo, set: ObjectSet): { image: string; requests: Record<string, string>; limits: Record<string, string> } {
   const pod = set.podTemplateOf(job);
-  const containers = pod ? containersOf(pod).filter((c) => !c.init) : [];
-  const main = (containers.find((c) => c.name === 'main') ?? containers[0])?.container;
+  const all = pod ? containersOf(pod) : [];
+  const containers = all.filter((c) => !c.init);
+  const named = pod?.annotations[DEFAULT_CONTAINER_ANNOTATION];
+  const main = (all.find((c) => named !== undefined && c.name === named) ?? containers.find((c) => c.name === 'main') ?? containers[0])?.container;
   const resources = asRecord(main?.resources);
   return { image: asString(main?.image) ?? '', requests: standard(resources?.requests), limits: standard(resources?.limits) };
 }

@@ -3,6 +3,7 @@ import { UPSTREAM_STATES_ANNOTATION } from '../conventions';
 import { Metrics, Model } from '../model/artifact';
 import { BatchStep } from '../model/batch-step';
 import type { ItemOutputs } from '../model/item-outputs';
+import { NumberValue, StructuredValue } from '../model/step-value';
 import { TriggerRule } from '../model/trigger-rule';
 import type { Objective } from './objective';
 import type { ParamValue } from './search-space';
@@ -26,12 +27,22 @@ export interface SelectBestProps {
  * writes `leaderboard/leaderboard.json` with the winner's `metrics.json` beside it. It runs
  * once every trial is final (`all-done`), learns which completed from the coordinator
  * (`MLOPS_UPSTREAM_STATES`), and fails when more trials are missing than the budget.
+ *
+ * It also declares the winner as values (`best`, `best_trial`, `best_params`): the script
+ * writes them into `$MLOPS_VALUES` and the library's values reporter puts them on the Job,
+ * as for any step that declares values, so a later step reads them or a `when` compares them.
  */
 export class SelectBest extends BatchStep {
   /** The winner's model. */
   public readonly model: Model;
   /** `leaderboard.json` (every trial, ranked) and the winner's `metrics.json`. */
   public readonly leaderboard: Metrics;
+  /** The winner's value of the objective's metric (value `best`). */
+  public readonly best: NumberValue;
+  /** The winner's trial index, from 0 (value `best_trial`). */
+  public readonly bestTrial: NumberValue;
+  /** The winner's parameters as a JSON object (value `best_params`). */
+  public readonly bestParams: StructuredValue;
 
   public constructor(scope: Construct, id: string, props: SelectBestProps) {
     super(scope, id, {
@@ -46,6 +57,9 @@ export class SelectBest extends BatchStep {
     this.addInput('metrics', props.metrics);
     this.model = this.addOutput('model', Model);
     this.leaderboard = this.addOutput('leaderboard', Metrics);
+    this.best = this.addValue('best', NumberValue);
+    this.bestTrial = this.addValue('best_trial', NumberValue);
+    this.bestParams = this.addValue('best_params', StructuredValue);
     this.addLibraryEnv('MLOPS_SELECT_METRIC', { value: props.objective.metric });
     this.addLibraryEnv('MLOPS_SELECT_DIRECTION', { value: props.objective.direction });
     this.addLibraryEnv('MLOPS_SELECT_FAILURE_BUDGET', { value: String(props.failureBudget) });

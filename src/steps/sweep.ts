@@ -3,6 +3,7 @@ import type { ArtifactType } from '../model/artifact';
 import { Metrics, Model } from '../model/artifact';
 import { ItemOutputs } from '../model/item-outputs';
 import { StepGroup } from '../model/step-group';
+import type { NumberValue, StructuredValue } from '../model/step-value';
 import { isWholeNumberIn, shown } from '../model/values';
 import type { ContainerStepProps } from './container-step';
 import { itemEnv } from './fan-out-items';
@@ -50,7 +51,8 @@ export interface SweepProps<I extends Record<string, ArtifactType> = Record<stri
  * (a grid or a seeded random sample, drawn at synthesis, so the YAML shows every trial), at
  * most `parallelism` at once, a budget of failed trials the run tolerates, and a library
  * selection step that picks the best trial by one metric and exposes its model as
- * `sweep.model`. Each trial writes `$MLOPS_OUTPUT_MODEL` and
+ * `sweep.model` and its metric as the typed value `sweep.bestValue` (a `NumberValue` a later
+ * step reads with `inputValues` or compares in `when`). Each trial writes `$MLOPS_OUTPUT_MODEL` and
  * `$MLOPS_OUTPUT_METRICS/metrics.json`. Early stopping (of bad trials, or of the sweep once
  * a goal is reached) is not supported: every trial runs to its end.
  *
@@ -66,6 +68,7 @@ export interface SweepProps<I extends Record<string, ArtifactType> = Record<stri
  *   inputs: { train: split.outputs.train },
  * });
  * new ContainerStep(pipeline, 'export', { inputs: { model: tune.model } });
+ * new ContainerStep(pipeline, 'deploy', { inputs: { model: tune.model }, when: tune.bestValue.atLeast(0.8) });
  */
 export class Sweep<I extends Record<string, ArtifactType> = Record<string, ArtifactType>> extends Construct {
   /** The trials, in trial order: steps named `<sweep>-trial-<index>`. */
@@ -76,6 +79,16 @@ export class Sweep<I extends Record<string, ArtifactType> = Record<string, Artif
   public readonly model: Model;
   /** `leaderboard.json` (every trial ranked, with its parameters and state) and the winner's `metrics.json`. */
   public readonly leaderboard: Metrics;
+  /**
+   * The winner's value of the objective's metric, known at run time: `inputValues: { auc:
+   * tune.bestValue }` gives a step `MLOPS_VALUE_AUC`, `when: tune.bestValue.atLeast(0.8)`
+   * runs it only when the best trial is good enough.
+   */
+  public readonly bestValue: NumberValue;
+  /** The winner's trial index, from 0. */
+  public readonly bestTrial: NumberValue;
+  /** The winner's parameters, a JSON object such as `{"learning_rate":0.01,"optimizer":"adam"}`. */
+  public readonly bestParams: StructuredValue;
   /** Every trial's model folder, `0/`, `1/`, ... */
   public readonly trialModels: ItemOutputs;
   /** Every trial's metrics folder. */
@@ -105,6 +118,9 @@ export class Sweep<I extends Record<string, ArtifactType> = Record<string, Artif
     });
     this.model = this.selection.model;
     this.leaderboard = this.selection.leaderboard;
+    this.bestValue = this.selection.best;
+    this.bestTrial = this.selection.bestTrial;
+    this.bestParams = this.selection.bestParams;
   }
 }
 

@@ -1,10 +1,13 @@
 import { Duration, Testing } from 'cdk8s';
-import { ContainerStep, Dataset, Objective, Param, Pipeline, PlainBackend, SearchSpace, Sweep } from '../../src';
+import { ContainerStep, Dataset, Metrics, Objective, Param, Pipeline, PlainBackend, SearchSpace, Sweep } from '../../src';
 import { ManifestObject, simulate, SimulationResult, StepBehaviour } from '../../src/verify/simulator';
 import { expectClean } from './fixtures';
 
-/** split -> 12 trials (3 at once, budget 3) -> select -> export. */
-function sweepPipeline(): ManifestObject[] {
+/**
+ * split -> 12 trials (3 at once, budget 3) -> select -> export, and deploy, which reads the
+ * winning AUC and runs only when it is at least `threshold`.
+ */
+function sweepPipeline(threshold = 0.9): ManifestObject[] {
   const app = Testing.app();
   const p = new Pipeline(app, 'hpo', {
     namespace: 'ml',
@@ -22,10 +25,21 @@ function sweepPipeline(): ManifestObject[] {
     inputs: { train: split.outputs.train },
   });
   new ContainerStep(p, 'export', { inputs: { model: tune.model } });
+  new ContainerStep(p, 'deploy', {
+    inputs: { model: tune.model },
+    outputs: { receipt: Metrics },
+    inputValues: { auc: tune.bestValue },
+    when: tune.bestValue.atLeast(threshold),
+  });
   return Testing.synth(p) as ManifestObject[];
 }
 
 const trials = Array.from({ length: 12 }, (_, i) => `tune-trial-${i}`);
+/** Trial i's parameters as its Job's env has them (MLOPS_ITEM), from the synthesized YAML. */
+const trialParams = (i: number): string => {
+  const job = sweepPipeline().find((o) => o.kind === 'Job' && o.metadata.labels?.['mlops.cdk8s.io/step'] === `tune-trial-${i}`)!;
+  return job.spec.template.spec.containers[0].env.find((e: any) => e.name === 'MLOPS_ITEM').value;
+};
 /** Each trial's AUC: trial 7 is the best; trial 4 would beat it, but it fails in the first scenario. */
 const auc = (i: number) => (i === 7 ? 0.93 : i === 4 ? 0.99 : 0.7 + i / 100);
 
@@ -35,11 +49,21 @@ const auc = (i: number) => (i === 7 ? 0.93 : i === 4 ? 0.99 : 0.7 + i / 100);
  * its container is the library's, and runs assets/select-best.sh for real.
  */
 function behaviour(failing: number[]): Record<string, StepBehaviour> {
-  return Object.fromEntries(trials.map((t, i) => [t, {
-    durations: [10 + (i % 4) * 10],
-    exitCodes: [failing.includes(i) ? 1 : 0],
-    files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc: auc(i) }), '$MLOPS_OUTPUT_MODEL/model.txt': `model of trial ${i}` },
-  }]));
+  return {
+    ...Object.fromEntries(trials.map((t, i) => [t, {
+      durations: [10 + (i % 4) * 10],
+      exitCodes: [failing.includes(i) ? 1 : 0],
+      files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc: auc(i) }), '$MLOPS_OUTPUT_MODEL/model.txt': `model of trial ${i}` },
+    }])),
+    // deploy names a file after its env var: the kubelet model resolves MLOPS_VALUE_AUC from
+    // the pod's annotation, which the coordinator wrote, through the downward API.
+    deploy: { files: { '$MLOPS_OUTPUT_RECEIPT/auc-$MLOPS_VALUE_AUC': '' } },
+  };
+}
+
+/** The files deploy left in the workspace, below its own folder. */
+function deployFiles(r: SimulationResult): string[] {
+  return Object.values(r.claims).flatMap((claim) => Object.keys(claim)).map((f) => /^hpo\/deploy-[0-9a-f]{8}\/(.*)$/.exec(f)?.[1]).filter((f): f is string => f !== undefined);
 }
 
 /** The selection's files at the end of the run, from the workspace claim: path below the step's folder to content. */
@@ -67,8 +91,10 @@ describe('a sweep in the simulated cluster (real kubectl, real coordinator scrip
       .toEqual(Object.fromEntries(trials.map((t, i) => [t, [4, 9].includes(i) ? 'failed' : 'complete'])));
     // The selection script ran for real on what the trials left in the workspace.
     const run = r.containers.filter((c) => c.step === 'tune-select');
-    expect(run.map((c) => [c.container, c.exitCode, c.stderr])).toEqual([['select', 0, '']]);
+    // The selection script ran for real, then the values reporter put the winner on the Job.
+    expect(run.map((c) => [c.container, c.exitCode, c.stderr])).toEqual([['select', 0, ''], ['report-values', 0, '']]);
     expect(run[0].stdout.split('\n')[0]).toBe('winner: trial 7 (tune-trial-7) with auc 0.93, maximized over 10 completed trials');
+    expect(JSON.parse(select.annotations!['mlops.cdk8s.io/values'])).toEqual({ best: 0.93, best_trial: 7, best_params: JSON.parse(trialParams(7)) });
     const out = selectionFiles(r);
     expect(out['model/model.txt']).toBe('model of trial 7');
     expect(JSON.parse(out['leaderboard/metrics.json'])).toEqual({ auc: 0.93 });
@@ -76,9 +102,28 @@ describe('a sweep in the simulated cluster (real kubectl, real coordinator scrip
     expect(board.winner).toMatchObject({ trial: 7, step: 'tune-trial-7', value: 0.93 });
     expect(board.trials.map((t: any) => t.trial)).toEqual([7, 11, 10, 8, 6, 5, 3, 2, 1, 0, 4, 9]);
     expect(r.steps.export.outcome).toBe('complete');
+    // The winning AUC (0.93) meets deploy's condition (>= 0.9): deploy runs with it in its env.
+    expect(r.steps.deploy.outcome).toBe('complete');
+    expect(r.steps.deploy.podAnnotations).toEqual({ 'in.mlops.cdk8s.io/auc': '0.93' });
+    expect(deployFiles(r)).toEqual(['receipt/auc-0.93']);
+    expect(r.coordinator.stdout).toContain('released deploy (upstream: tune-select; values: auc=0.93)');
     // Failures within the budget (plan column 8) do not count: the run succeeds.
     expect(r.exitCode).toBe(0);
-    expect(r.coordinator.stdout).toMatch(/run finished after \d+s: succeeded; 13 of 15 steps complete/);
+    expect(r.coordinator.stdout).toMatch(/run finished after \d+s: succeeded; 14 of 16 steps complete/);
+  });
+
+  test('the same sweep with deploy asking for an AUC of 0.95: deploy is skipped by its condition with the winning value as the reason, and the run succeeds', async () => {
+    const r = await simulate(sweepPipeline(0.95), { steps: behaviour([4, 9]) });
+    expectClean(r);
+    expect(r.steps['tune-select'].outcome).toBe('complete');
+    expect(r.steps.deploy.outcome).toBe('skipped');
+    expect(r.steps.deploy.skipped).toBe('condition false: tune-select.best (0.93) >= 0.95');
+    expect(r.steps.deploy.pods).toEqual([]);
+    expect(deployFiles(r)).toEqual([]);
+    expect(r.steps.export.outcome).toBe('complete');
+    // A condition's skip is a result, not a failure.
+    expect(r.exitCode).toBe(0);
+    expect(r.ledger?.states).toMatchObject({ 'tune-select': 'complete', deploy: 'skipped', export: 'complete' });
   });
 
   test('the same sweep with 4 failures exceeds the budget of 3: the selection fails naming them, and the run fails with exit 3', async () => {
@@ -91,6 +136,7 @@ describe('a sweep in the simulated cluster (real kubectl, real coordinator scrip
     expect(selectionFiles(r)['model/model.txt']).toBeUndefined();
     expect(r.steps['tune-select'].outcome).toBe('failed');
     expect(r.steps.export.skipped).toBe("upstream step 'tune-select' failed: BackoffLimitExceeded");
+    expect(r.steps.deploy.skipped).toBe("upstream step 'tune-select' failed: BackoffLimitExceeded");
     expect(r.exitCode).toBe(3);
     expect(r.coordinator.outcome).toBe('Failed: PodFailurePolicy');
   });

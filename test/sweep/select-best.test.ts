@@ -42,6 +42,8 @@ describe('the selection script, as synthesized, with real bash and jq', () => {
     expect(board.trials.map((t: any) => [t.trial, t.state, t.rank ?? null])).toEqual([[1, 'complete', 1], [3, 'complete', 2], [0, 'complete', 3], [2, 'failed', null]]);
     expect(JSON.parse(readFileSync(join(r.boardOut, 'metrics.json'), 'utf8'))).toEqual({ auc: 0.86, loss: 0.3 });
     expect(r.stdout.split('\n')[0]).toBe('winner: trial 1 (tune-trial-1) with auc 0.86, maximized over 3 completed trials');
+    // The winner as the step's values, in the files the values reporter checks by type.
+    expect(r.values).toEqual({ best: '0.86\n', best_params: '{"lr":0.1,"depth":8}\n', best_trial: '1\n' });
   });
 
   test('minimizes when asked, and breaks ties by the lowest trial index', () => {
@@ -53,6 +55,7 @@ describe('the selection script, as synthesized, with real bash and jq', () => {
     }, states(['complete', 'complete', 'complete', 'complete']));
     expect(r.status).toBe(0);
     expect(readFileSync(join(r.modelOut, 'model.txt'), 'utf8')).toBe('m1');
+    expect(r.values).toEqual({ best: '0.2\n', best_params: '{"lr":0.1,"depth":8}\n', best_trial: '1\n' });
   });
 
   test('fails, naming the trials, when more trials are missing than the budget, and writes no model', () => {
@@ -61,6 +64,7 @@ describe('the selection script, as synthesized, with real bash and jq', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('select: 2 of 4 trials did not complete, more than the failure budget of 1: tune-trial-1 failed, tune-trial-2 skipped\n');
     expect(existsSync(join(r.modelOut, 'model.txt'))).toBe(false);
+    expect(r.values).toEqual({});
   });
 
   test('fails when a completed trial wrote no number for the objective metric', () => {
