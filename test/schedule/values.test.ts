@@ -47,7 +47,7 @@ describe('values and conditions in a scheduled pipeline, two runs of its CronJob
     const [first, second] = r.coordinators;
     expect([first.job, second.job]).toEqual([run(0), run(10)]);
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
-    expect(first.stdout).toContain(`starting run ${run(0)} of pipeline nightly in namespace ml: 3 Jobs and the Role its gates report with\n`);
+    expect(first.stdout).toContain(`starting run ${run(0)} of pipeline nightly in namespace ml: 3 Jobs and the Role its gates and values reporters write with\n`);
 
     // Run one: 0.91, deploy runs with it, retrain is skipped by its condition.
     expect(JSON.parse(first.steps.train.annotations!['mlops.cdk8s.io/values'])).toEqual({ accuracy: 0.91 });
