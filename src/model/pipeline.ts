@@ -1,5 +1,6 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
 import type { EnvVarValue, NamedReference, StepResources, Toleration } from './plus-values';
 import { createDefaultBackend, IPipelineBackend } from './backend';
 import type { PipelineDiagram } from './diagram';
@@ -189,7 +190,7 @@ export class Pipeline extends Chart {
       namespace,
       labels: {
         'app.kubernetes.io/part-of': id,
-        'app.kubernetes.io/managed-by': 'cdk8s-mlops',
+        [MANAGED_BY_LABEL]: MANAGED_BY_LIBRARY,
         'mlops.cdk8s.io/pipeline': id,
         ...props.labels,
       },
@@ -431,4 +432,4 @@ const PIPELINE_SYMBOL = Symbol.for('cdk8s-mlops.Pipeline');
 const MAX_PARALLEL = 10_000;
 
 /** Label keys the library owns; a user value would hide the pipeline's Jobs from its coordinator. */
-const RESERVED_LABELS = ['mlops.cdk8s.io/', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];
+const RESERVED_LABELS = ['mlops.cdk8s.io/', 'app.kubernetes.io/part-of', MANAGED_BY_LABEL, 'app.kubernetes.io/component'];

@@ -6,6 +6,7 @@ import { dnsLabelProblem, dnsSubdomainProblem, imageReferenceProblem, labelProbl
 import { IMAGE_PULL_POLICIES } from './pull-policy';
 import { checkResources, mebibytes } from './resources';
 import { isWholeNumberIn, shown } from './values';
+import { LIBRARY_CONTAINER_NAMES } from '../library-containers';
 
 /** Kubernetes refuses an Indexed Job with more completions than this. */
 const MAX_INDEXED_COMPLETIONS = 100_000;
@@ -15,9 +16,6 @@ const RESERVED_MOUNTS = ['/tmp', '/mnt/workspace'];
 
 /** Where a step that declares values writes them (`$MLOPS_VALUES`), mounted by the backend. */
 export const VALUES_DIR = '/mnt/values';
-
-/** Containers the backend adds to a step's pod; the step's own must be named otherwise. */
-const RESERVED_CONTAINER_NAMES = ['prepare-outputs', 'report-values'];
 
 /** Variables the platform sets: the backend's artifact locations and the Job controller's index. */
 const RESERVED_ENV = /^(MLOPS_|JOB_COMPLETION_INDEX$)/;
@@ -51,7 +49,7 @@ function checkImage(spec: StepSpec): string[] {
   }
   const nameProblem = dnsLabelProblem(spec.containerName);
   if (nameProblem) problems.push(`'containerName' '${spec.containerName}' is not a valid name: ${nameProblem}`);
-  else if (RESERVED_CONTAINER_NAMES.includes(spec.containerName)) {
+  else if (LIBRARY_CONTAINER_NAMES.includes(spec.containerName)) {
     problems.push(`'containerName' '${spec.containerName}' is the name of a container cdk8s-mlops adds to the pod; choose another`);
   }
   return problems;

@@ -1,12 +1,9 @@
-import { existsSync, readdirSync, rmSync } from 'fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { join } from 'path';
-import { Yaml } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
 import type { IConstruct } from 'constructs';
 import { PIPELINE_LABEL } from '../conventions';
-
-/** The label every object of a pipeline carries: how a file written by this library is recognised. */
-const MANAGED_BY = 'app.kubernetes.io/managed-by';
-const MANAGED_BY_US = 'cdk8s-mlops';
+import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
 
 /** Apps whose output folder was already swept: pipelines are only ever added, so once suffices. */
 const swept = new WeakSet<object>();
@@ -36,13 +33,17 @@ export function removeStaleOutput(scope: IConstruct, current: ReadonlySet<string
 function isStale(file: string, current: ReadonlySet<string>): boolean {
   let docs: unknown[];
   try {
-    docs = Yaml.load(file).filter((d) => d !== null && d !== undefined);
+    // Read and parsed in process: cdk8s' Yaml.load fetches even a local file through a child
+    // process, about 200 ms a file, paid by every app.synth() into a folder of earlier output.
+    const parsed = parseAllDocuments(readFileSync(file, 'utf8'));
+    if (!Array.isArray(parsed) || parsed.some((d) => d.errors.length > 0)) return false;
+    docs = parsed.map((d) => d.toJS()).filter((d) => d !== null && d !== undefined);
   } catch {
     return false; // not YAML this library wrote
   }
   return docs.length > 0 && docs.every((doc) => {
     const labels = (doc as { metadata?: { labels?: Record<string, unknown> } }).metadata?.labels;
     const pipeline = labels?.[PIPELINE_LABEL];
-    return labels?.[MANAGED_BY] === MANAGED_BY_US && typeof pipeline === 'string' && !current.has(pipeline);
+    return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_LIBRARY && typeof pipeline === 'string' && !current.has(pipeline);
   });
 }

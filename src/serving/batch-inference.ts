@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
+import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
 import type { StepSecurity } from '../model/container-spec';
 import { cronJobNameProblem } from '../model/cron';
 import { wholeSecondsProblem } from '../model/durations';
@@ -93,7 +94,7 @@ export class BatchInference extends Construct {
       'app.kubernetes.io/name': this.name,
       'app.kubernetes.io/component': 'batch-inference',
       // The library's own script runs in the pod (verify and the simulator recognise it by this label).
-      'app.kubernetes.io/managed-by': 'cdk8s-mlops',
+      [MANAGED_BY_LABEL]: MANAGED_BY_LIBRARY,
       [MODEL_LABEL]: props.model,
     };
     const script = new ApiObject(this, 'Script', {

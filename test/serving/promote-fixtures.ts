@@ -1,5 +1,6 @@
 import { App, Duration } from 'cdk8s';
-import { Baseline, ContainerStep, Dataset, Evaluate, FeatureEngineering, ModelRegistry, ModelServer, Pipeline, Promote, RegistryAccess, ServingRuntime, Threshold, ThresholdComparison, Train } from '../../src';
+import { Baseline, ModelRegistry, ModelServer, Pipeline, Promote, RegistryAccess, ServingRuntime, Threshold, ThresholdComparison } from '../../src';
+import { churnSteps } from '../support/churn-steps';
 
 const image = 'ghcr.io/acme/churn:1.0.0';
 
@@ -11,13 +12,7 @@ const image = 'ghcr.io/acme/churn:1.0.0';
 export function promotedPipeline(app: App, options: { runId?: string; ttl?: Duration } = {}) {
   const registry = ModelRegistry.fromClaimName('model-registry', { access: RegistryAccess.READ_WRITE_MANY });
   const p = new Pipeline(app, 'churn', { namespace: 'ml', defaults: { image }, runId: options.runId, ttlAfterFinished: options.ttl });
-  const ingest = new ContainerStep(p, 'ingest', { outputs: { raw: Dataset } });
-  const features = new FeatureEngineering(p, 'features', { datasets: { raw: ingest.outputs.raw }, split: { train: 0.8, test: 0.2, seed: 7 } });
-  const train = new Train(p, 'train', { features: features.outputs.train });
-  const evaluate = new Evaluate(p, 'evaluate', {
-    model: train.outputs.model,
-    testData: features.outputs.test,
-    metrics: ['auc', 'logloss'],
+  const { train, evaluate } = churnSteps(p, {
     thresholds: [Threshold.atLeast('auc', 0.8), Threshold.noWorseThanBaseline('auc', ThresholdComparison.AT_LEAST, 0.01)],
     baseline: Baseline.fromRegistry(registry, 'churn'),
   });

@@ -20,7 +20,7 @@ kubectl patch job "$MLOPS_SELF" -n "$POD_NS" --type merge \\
 `;
 
 /** demo: a -> b -> c, where b becomes a values step: user init container + library reporter. */
-function valuesPipeline(opts: { verbs?: string[]; scriptLabel?: boolean; script?: string } = {}): { objects: ManifestObject[]; job: string } {
+function valuesPipeline(opts: { verbs?: string[]; scriptLabel?: boolean; script?: string; registryReadOnly?: boolean } = {}): { objects: ManifestObject[]; job: string } {
   const objects = synthPipeline({ steps: dag('a->b->c', { b: { retries: 1 } }) });
   const coordinator = objects.find((o) => o.kind === 'Job' && o.metadata.labels?.['mlops.cdk8s.io/role'] === 'coordinator')!;
   const image = coordinator.spec.template.spec.containers[0].image;
@@ -52,7 +52,7 @@ function valuesPipeline(opts: { verbs?: string[]; scriptLabel?: boolean; script?
         { name: 'values', mountPath: '/mlops/values' },
         { name: 'tmp', mountPath: '/tmp' },
         { name: 'settings', mountPath: '/etc/demo/settings.conf', subPath: 'settings.conf' },
-        { name: 'registry', mountPath: '/mnt/registry', subPath: 'models' },
+        { name: 'registry', mountPath: '/mnt/registry', subPath: 'models', ...(opts.registryReadOnly && { readOnly: true }) },
         { name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
       ],
     }],
@@ -161,6 +161,56 @@ describe('library pods run for real', () => {
     const { objects } = valuesPipeline();
     const r = await simulate(objects.filter((o) => o.kind !== 'Secret'), { steps: behaviour });
     expect(r.errors).toContain(`container "report" of pod ${r.steps.b.pods[0].name}: Secret "demo-key" does not exist (CreateContainerConfigError: the kubelet would not start it)`);
+  });
+});
+
+/**
+ * A mount marked readOnly: on a node the runtime bind-mounts it read-only and a write fails
+ * with EROFS (src/verify/simulator/read-only-mounts.ts cites the kubelet). Here the write is
+ * undone, the container fails, and the simulation names the path.
+ */
+describe('readOnly mounts of a library container', () => {
+  const claims = { registry: { 'models/ml/previous': '0.8' } };
+  const erofs = (file: string) => `container report of step b wrote ${file}, under a mount its pod marks readOnly: on a cluster the write fails (EROFS, read-only file system)`;
+
+  test('a script that writes into one and exits fails its container; the claim keeps what it held', async () => {
+    const { objects } = valuesPipeline({ registryReadOnly: true });
+    const r = await simulate(objects, { steps: behaviour, claims });
+    expect(r.errors).toEqual([erofs('/mnt/registry/ml/accuracy')]);
+    expect(r.containers.map((k) => [k.exitCode, k.readOnlyWrite])).toEqual([[1, '/mnt/registry/ml/accuracy'], [1, '/mnt/registry/ml/accuracy']]);
+    expect(r.containers[0].stderr).toBe('/mnt/registry/ml/accuracy: Read-only file system\n');
+    expect(r.steps.b.outcome).toBe('failed');
+    expect(r.claims.registry).toEqual(claims.registry);
+  });
+
+  test('a script that writes into one and sleeps is stopped when it sleeps, before anything else runs', async () => {
+    const script = 'set -euo pipefail\nrm "$REGISTRY/$POD_NS/previous"\nsleep 30\necho "still here"\n';
+    const { objects } = valuesPipeline({ registryReadOnly: true, script });
+    const r = await simulate(objects, { steps: behaviour, claims });
+    expect(r.errors).toEqual([erofs('/mnt/registry/ml/previous')]);
+    expect(r.containers[0]).toMatchObject({ exitCode: 1, stdout: '', stderr: '/mnt/registry/ml/previous: Read-only file system\n' });
+    expect(r.containers[0].endedAt).toBe(r.containers[0].startedAt);
+    expect(r.claims.registry).toEqual(claims.registry);
+  });
+
+  test('a file mounted alone (subPath) is watched too', async () => {
+    const script = 'set -euo pipefail\nprintf changed >"$CONFIG_FILE"\n';
+    const { objects } = valuesPipeline({ script });
+    const b = objects.find((o) => o.kind === 'Job' && o.metadata.labels?.['mlops.cdk8s.io/step'] === 'b')!;
+    b.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.name === 'settings').readOnly = true;
+    const r = await simulate(objects, { steps: behaviour });
+    expect(r.errors).toEqual([erofs('/etc/demo/settings.conf')]);
+    expect(r.containers[0]).toMatchObject({ exitCode: 1, readOnlyWrite: '/etc/demo/settings.conf' });
+  });
+
+  test('reading one is fine, and so is writing into the same claim through a mount that is not readOnly', async () => {
+    const readOnly = valuesPipeline({ registryReadOnly: true, script: 'set -euo pipefail\nsleep 5\necho "previous=$(<"$REGISTRY/$POD_NS/previous")"\n' });
+    const r = await simulate(readOnly.objects, { steps: behaviour, claims });
+    expectClean(r);
+    expect(r.containers.map((k) => [k.exitCode, k.stdout, k.readOnlyWrite])).toEqual([[0, 'previous=0.8\n', undefined]]);
+    const writable = await simulate(valuesPipeline().objects, { steps: behaviour, claims });
+    expectClean(writable);
+    expect(writable.claims.registry).toEqual({ ...claims.registry, 'models/ml/accuracy': '0.91\n' });
   });
 });
 

@@ -1,7 +1,15 @@
+import { readdirSync } from 'fs';
 import { join } from 'path';
 import { runTool } from '../support/tools';
 
-describe.each(['coordinate.sh', 'start-run.sh', 'gate.sh', 'report-values.sh', 'select-best.sh'])('the library script %s', (name) => {
+// Every script the package ships: a new one is linted without being listed here.
+const SCRIPTS = readdirSync(join(__dirname, '..', '..', 'assets')).filter((f) => f.endsWith('.sh')).sort();
+
+test('the shipped scripts are found', () => {
+  expect(SCRIPTS).toEqual(expect.arrayContaining(['coordinate.sh', 'gate.sh', 'prune-runs.sh', 'promote.sh', 'report-values.sh', 'select-best.sh', 'start-run.sh']));
+});
+
+describe.each(SCRIPTS)('the library script %s', (name) => {
   const script = join(__dirname, '..', '..', 'assets', name);
 
   // The script runs unattended in a pod; quoting and exit-status mistakes only show there.

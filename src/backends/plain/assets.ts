@@ -29,6 +29,11 @@ export function valuesReporterScript(): string {
   return asset('report-values.sh');
 }
 
+/** The step that deletes old runs' folders (`assets/prune-runs.sh`). */
+export function pruneRunsScript(): string {
+  return asset('prune-runs.sh');
+}
+
 /** Every script the package ships in `assets/` (`*.sh`): the only ones `verify`'s dry run runs. */
 export function shippedScripts(): string[] {
   const dir = dirname(findAsset('gate.sh'));

@@ -9,7 +9,7 @@ import { imageReferenceProblem, shortHash } from '../../model/names';
 import type { Step } from '../../model/step';
 import { asset } from '../../assets';
 import type { StepValue } from '../../model/step-value';
-import { gateScript, valuesReporterScript } from './assets';
+import { gateScript, pruneRunsScript, valuesReporterScript } from './assets';
 import { Coordinator } from './coordinator';
 import { renderGateJobSpec } from './gate-job';
 import { Reporter, reporterAccountName } from './reporter';
@@ -58,6 +58,7 @@ export class PlainBackend implements IPipelineBackend {
   private reporterConstruct?: Reporter;
   private gateScriptMap?: ApiObject;
   private valuesScriptMap?: ApiObject;
+  private pruneScriptMap?: ApiObject;
   private readonly jobOf = new Map<Step, ApiObject>();
   /** The ConfigMap of each library script a step runs, by script name. */
   private readonly libraryScripts = new Map<string, ApiObject>();
@@ -89,6 +90,9 @@ export class PlainBackend implements IPipelineBackend {
     });
     if (pipeline.runs?.keepArtifactsOfRuns !== undefined) {
       declarePruneRbac(this.coordinator, pipeline);
+      // The run creates the prune Job from its template: the script must exist before the CronJob fires.
+      this.pruneScriptMap = scriptConfigMap(pipeline, 'PruneScript', PRUNE_STEP, 'prune-runs.sh', pruneRunsScript());
+      this.coordinator.job.addDependency(this.pruneScriptMap);
       this.declareWorkspace();
     }
   }
@@ -200,7 +204,7 @@ export class PlainBackend implements IPipelineBackend {
       // The last steps: once they are complete, so is every step.
       dependsOn: order.map((p) => p.step.stepName).filter((name) => !upstream.has(name)).sort(),
       externalRefs: [],
-      jobSpec: pruneJobSpec(pipeline, this.coordinatorImage, workspaceClaimName(pipeline)),
+      jobSpec: pruneJobSpec(pipeline, this.coordinatorImage, workspaceClaimName(pipeline), this.pruneScriptMap!.name),
     }];
   }
 

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { COORDINATOR_ROLE, PIPELINE_LABEL, ROLE_LABEL, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
 import type { Pipeline } from '../../model/pipeline';
 import { RUN_PLACEHOLDER } from './scheduled-run';
 import { containerSecurityContext, podSecurityContext } from './security';
@@ -9,26 +9,8 @@ import { WORKSPACE_MOUNT } from './step-job';
 /** The plan name of the step that deletes old runs' folders; a step of the pipeline cannot have it. */
 export const PRUNE_STEP = 'prune-runs';
 
-/**
- * Deletes the artifact folders of older runs, newest kept first, and never the folder of a
- * run whose coordinator Job has not finished (still going, or waiting under FORBID).
- * A failed list deletes nothing: it cannot tell which runs are still going.
- */
-const PRUNE_SCRIPT = `set -uo pipefail
-root="${WORKSPACE_MOUNT}/$MLOPS_PIPELINE/runs"
-[[ -d "$root" ]] || { echo "no run folders under $root"; exit 0; }
-if ! list=$(kubectl get jobs -n "$MLOPS_NAMESPACE" -l "${PIPELINE_LABEL}=$MLOPS_PIPELINE,${ROLE_LABEL}=${COORDINATOR_ROLE}" --chunk-size=0 -o json); then
-  echo "warning: could not list the pipeline's runs; deleting nothing this time"; exit 0
-fi
-active=$(jq -r '.items[] | select([.status.conditions[]? | select((.type == "Complete" or .type == "Failed") and .status == "True")] == []) | .metadata.name' <<<"$list")
-n=0
-while IFS= read -r run; do
-  n=$((n + 1))
-  if (( n <= MLOPS_KEEP_RUNS )); then continue; fi
-  if grep -qxF -- "$run" <<<"$active"; then echo "kept $run: the run is still going"; continue; fi
-  if rm -rf -- "\${root:?}/$run"; then echo "removed $run"; else echo "warning: could not remove $run"; fi
-done < <(ls -1t "$root")
-`;
+/** Where the prune step mounts its script (`assets/prune-runs.sh`), apart from the workspace and /tmp. */
+const SCRIPT_DIR = '/etc/mlops';
 
 /** The service account of the prune step: it may only list Jobs. */
 export function pruneServiceAccountName(pipeline: Pipeline): string {
@@ -60,8 +42,11 @@ export function declarePruneRbac(scope: Construct, pipeline: Pipeline): void {
   });
 }
 
-/** The prune step's Job `spec`, on the coordinator image (bash, jq, kubectl), created suspended like every step. */
-export function pruneJobSpec(pipeline: Pipeline, image: string, workspaceClaim: string): Record<string, unknown> {
+/**
+ * The prune step's Job `spec`, created suspended like every step: `assets/prune-runs.sh`,
+ * mounted from `scriptConfigMap`, on the coordinator image (bash, jq, kubectl).
+ */
+export function pruneJobSpec(pipeline: Pipeline, image: string, workspaceClaim: string, scriptConfigMap: string): Record<string, unknown> {
   // The steps' default uid and group, so it may delete what they wrote.
   const security = { user: 1000, group: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true };
   return {
@@ -81,19 +66,28 @@ export function pruneJobSpec(pipeline: Pipeline, image: string, workspaceClaim: 
           name: 'main',
           image,
           imagePullPolicy: 'IfNotPresent',
-          command: ['/bin/bash', '-c', PRUNE_SCRIPT],
+          command: ['/bin/bash', `${SCRIPT_DIR}/prune-runs.sh`],
           env: [
             { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
             { name: 'MLOPS_PIPELINE', value: pipeline.pipelineName },
             { name: 'MLOPS_RUN', value: RUN_PLACEHOLDER },
             { name: 'MLOPS_KEEP_RUNS', value: String(pipeline.runs!.keepArtifactsOfRuns) },
+            { name: 'MLOPS_RUNS_DIR', value: `${WORKSPACE_MOUNT}/${pipeline.pipelineName}/runs` },
             { name: 'HOME', value: '/tmp' },
           ],
           resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
           securityContext: containerSecurityContext(security),
-          volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
+          volumeMounts: [
+            { name: 'workspace', mountPath: WORKSPACE_MOUNT },
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
+          ],
         }],
-        volumes: [{ name: 'workspace', persistentVolumeClaim: { claimName: workspaceClaim } }, { name: 'tmp', emptyDir: {} }],
+        volumes: [
+          { name: 'workspace', persistentVolumeClaim: { claimName: workspaceClaim } },
+          { name: 'tmp', emptyDir: {} },
+          { name: 'script', configMap: { name: scriptConfigMap } },
+        ],
       },
     },
   };

@@ -1,13 +1,11 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { TOKEN_DIR } from '../../library-containers';
 import { shortHash } from '../../model/names';
 import type { Pipeline } from '../../model/pipeline';
 import type * as k8s from './k8s-types';
 import { lazilyNamedObject } from './lazy-named';
 import { RUN_HASH_PLACEHOLDER } from './scheduled-run';
-
-/** Where kubectl's in-cluster config looks for the token, CA and namespace. */
-export const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** How long a projected token lives; the kubelet refreshes it at 80% of that. */
 const TOKEN_SECONDS = 3600;

@@ -6,6 +6,7 @@ import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
 import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL, VALUE_IN_ANNOTATION_PREFIX } from '../../conventions';
+import { PREPARE_OUTPUTS_CONTAINER } from '../../library-containers';
 import { containerSecurityContext, podSecurityContext } from './security';
 import { addValuesReporter, ValuesReporterContext } from './values-reporter';
 import { usesWorkspace } from './workspace-claim';
@@ -64,12 +65,9 @@ export function setStepDirectory(jobSpec: Record<string, any>, placeholder: stri
   // The step's container is the main one, or the last init container of a step that reports values.
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     for (const e of container.env ?? []) if (typeof e.value === 'string') e.value = put(e.value);
-    if (container.name === PREPARE_OUTPUTS) container.command = container.command.map(put);
+    if (container.name === PREPARE_OUTPUTS_CONTAINER) container.command = container.command.map(put);
   }
 }
-
-/** The init container that creates a step's output directories before it starts. */
-const PREPARE_OUTPUTS = 'prepare-outputs';
 
 /** The HOME of step containers unless they set their own: inside the writable /tmp emptyDir. */
 const HOME = '/tmp';
@@ -166,7 +164,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     volumeMounts: mounts,
   };
   const initContainers: k8s.Container[] | undefined = outputDirs.length === 0 ? undefined : [{
-    name: PREPARE_OUTPUTS,
+    name: PREPARE_OUTPUTS_CONTAINER,
     image: ctx.utilityImage,
     imagePullPolicy: 'IfNotPresent',
     command: ['mkdir', '-p', ...outputDirs],

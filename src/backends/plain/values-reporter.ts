@@ -1,3 +1,4 @@
+import { REPORTER_CONTAINER } from '../../library-containers';
 import { BatchStep } from '../../model/batch-step';
 import type { StepSpec } from '../../model/container-spec';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
@@ -5,9 +6,6 @@ import { VALUES_DIR } from '../../model/spec-checks';
 import type * as k8s from './k8s-types';
 import type { Reporter } from './reporter';
 import { containerSecurityContext, COORDINATOR_SECURITY } from './security';
-
-/** The library container that reports a step's values; the step's own may not take this name. */
-export const REPORTER_CONTAINER = 'report-values';
 
 /** Exit code of the reporter when a value is missing, of the wrong type or too large: the Job fails at once. */
 export const EXIT_BAD_VALUE = 3;

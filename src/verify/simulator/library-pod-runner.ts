@@ -10,6 +10,7 @@ import { libraryImages, libraryScript, literalMountPath, PodContainer, podContai
 import { followChild } from './child-output';
 import { SimulatorSetupError } from './load';
 import { containerEnv, expand, PodContext, SERVICE_ENV } from './pod-env';
+import { ReadOnlyMounts } from './read-only-mounts';
 import { admitPod, containerMounts, hasToken, hostPath, materializeVolumes, Mount } from './pod-volumes';
 import { serviceAccountUser, User } from './rbac';
 import { Reply, which, writeStandIns } from './standins';
@@ -44,6 +45,8 @@ export interface LibraryProc {
   readonly pod: LibraryPod;
   readonly child?: ChildProcess;
   readonly mounts: readonly Mount[];
+  /** Its readOnly mounts, watched while it runs. */
+  readonly readOnly: ReadOnlyMounts;
   alive: boolean;
   parked?: { wakeAt: number; reply: Reply };
   poll: number;
@@ -320,6 +323,8 @@ export class LibraryPodRunner {
       kubectl: this.host.client.path,
       kubeconfig: token ? this.host.api.kubeconfig(token, lp.ctx.namespace) : undefined,
     });
+    const readOnly = new ReadOnlyMounts(mounts);
+    readOnly.take();
     const cwd = c.workingDir ? hostPath(mounts, c.workingDir) ?? path.join(this.host.tmp, 'pods', lp.pod.name) : path.join(this.host.tmp, 'pods', lp.pod.name);
     const child = spawn(argv[0], argv.slice(1), {
       cwd,
@@ -329,17 +334,48 @@ export class LibraryPodRunner {
     });
     const proc: LibraryProc = {
       token: callId, user: token ? serviceAccountUser(lp.ctx.namespace, lp.ctx.serviceAccount) : undefined, record, pod: lp, child, mounts,
-      alive: true, poll: 0, requests: [],
+      readOnly, alive: true, poll: 0, requests: [],
     };
     this.procs.push(proc);
-    followChild(child, argv[0], record, (exitCode) => {
+    followChild(child, argv[0], record, (code) => {
       if (!proc.alive) return;
       proc.alive = false;
+      // Its write would have failed; a script under `set -e` exits 1 on a failed redirection.
+      const exitCode = this.wroteReadOnly(proc) && code === 0 ? 1 : code;
       record.exitCode = exitCode;
       record.endedAt = cluster.now - epoch;
       this.exited(proc, exitCode);
       this.onExit();
     });
+  }
+
+  /**
+   * The process sleeps, so others run: a write of its own under a read-only mount fails the
+   * container now (its process is killed). True when it did.
+   */
+  paused(p: LibraryProc): boolean {
+    if (!this.wroteReadOnly(p)) return false;
+    p.alive = false;
+    p.parked = undefined;
+    p.record.exitCode = 1;
+    p.record.endedAt = this.host.cluster.now - this.host.epoch;
+    signal(p);
+    this.exited(p, 1);
+    return true;
+  }
+
+  /** The process runs again after a sleep: what its read-only mounts hold now must stay. */
+  resumed(p: LibraryProc): void {
+    p.readOnly.take();
+  }
+
+  /** Whether it changed anything under a read-only mount; the change is undone and recorded. */
+  private wroteReadOnly(p: LibraryProc): boolean {
+    const file = p.readOnly.violation();
+    if (file === undefined) return false;
+    p.record.readOnlyWrite ??= file;
+    p.record.stderr += `${file}: Read-only file system\n`;
+    return true;
   }
 
   /** Set by the simulation: called after a process ended, to move the world on. */

@@ -1,10 +1,7 @@
 import * as path from 'path';
-import { ROLE_LABEL } from '../../conventions';
+import { COORDINATOR_ROLE, ROLE_LABEL } from '../../conventions';
+import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../../library-containers';
 import { ManifestObject } from './types';
-
-/** The label every object the library makes carries (the Pipeline chart's labels). */
-const MANAGED_BY = 'app.kubernetes.io/managed-by';
-const LIBRARY = 'cdk8s-mlops';
 
 /** One container of a pod, in the order the kubelet runs them: init containers, then the main one. */
 export interface PodContainer {
@@ -22,7 +19,7 @@ export interface PodContainer {
 export function libraryImages(objects: readonly ManifestObject[]): Set<string> {
   const images = new Set<string>();
   for (const o of objects) {
-    if (o.metadata.labels?.[ROLE_LABEL] !== 'coordinator') continue;
+    if (o.metadata.labels?.[ROLE_LABEL] !== COORDINATOR_ROLE) continue;
     const pod = o.kind === 'Job' ? o.spec?.template?.spec : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template?.spec : undefined;
     for (const c of pod?.containers ?? []) if (typeof c.image === 'string') images.add(c.image);
   }
@@ -73,7 +70,7 @@ function scriptText(file: string, container: any, podSpec: any, objects: readonl
   for (const m of container.volumeMounts ?? []) {
     const volume = (podSpec.volumes ?? []).find((v: any) => v.name === m.name);
     if (!volume?.configMap) continue;
-    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name && o.metadata.labels?.[MANAGED_BY] === LIBRARY);
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_LIBRARY);
     if (!cm) continue;
     const mountPath = String(m.mountPath).replace(/\/$/, '');
     const rel = m.subPath !== undefined ? (file === mountPath ? m.subPath : undefined) : file.startsWith(`${mountPath}/`) ? file.slice(mountPath.length + 1) : undefined;

@@ -1,11 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { TOKEN_DIR } from '../../library-containers';
 import { SimulatorSetupError } from './load';
 import { ManifestObject } from './types';
 import { ContainerConfigError, expand, objectData, PodContext, podFieldValue } from './pod-env';
 
-/** Where in-cluster clients (kubectl among them) read the pod's ServiceAccount token, CA and namespace. */
-export const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** One mount of a container: its path inside the container and the sandbox path that holds it. */
 export interface Mount {

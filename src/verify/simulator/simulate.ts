@@ -288,6 +288,8 @@ class Simulation {
         if (due) {
           const { reply } = due.parked!;
           due.parked = undefined;
+          const library = this.pods!.procs.find((p) => p === due);
+          if (library) this.pods!.resumed(library);
           reply(0, '', '');
         }
       }
@@ -627,6 +629,11 @@ class Simulation {
           reply(1, '', secs);
           return;
         }
+        if (this.pods!.paused(proc)) {
+          reply(137, '', '');
+          this.schedule();
+          return;
+        }
         proc.poll++;
         proc.parked = { wakeAt: cluster.now + Math.ceil(secs), reply };
         this.schedule();
@@ -831,6 +838,11 @@ class Simulation {
       for (const call of k.kubectl.filter((x) => x.requests.some((r) => r.code === 401 || r.code === 403))) {
         refused.add(`the API refused container ${k.container} of step ${k.step ?? k.job}: \`kubectl ${call.argv.join(' ')}\`: ${call.stderr.trim()}`);
       }
+    }
+    // So is one that writes where its pod mounts read-only (read-only-mounts.ts), once per container and path.
+    for (const k of containers.filter((x) => x.readOnlyWrite !== undefined)) {
+      refused.add(`container ${k.container} of step ${k.step ?? k.job} wrote ${k.readOnlyWrite}, under a mount its pod marks readOnly: `
+        + 'on a cluster the write fails (EROFS, read-only file system)');
     }
     this.errors.push(...refused);
     return buildResult({

@@ -168,6 +168,11 @@ export interface ContainerRun {
   endedAt?: number;
   exitCode?: number;
   killed?: boolean;
+  /**
+   * The first path it wrote, created or deleted under a mount its pod marks `readOnly`: on a
+   * node that write fails (EROFS); here the change is undone and the container fails with 1.
+   */
+  readOnlyWrite?: string;
   /** Its output, with sandbox paths shown as the container sees them. */
   stdout: string;
   stderr: string;
