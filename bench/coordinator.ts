@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'fs';
 import { join, resolve } from 'path';
-import { App, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { ManifestObject, mergePatch, simulate } from '../src/verify/simulator';
 import { decisionProgram, runDecision } from '../src/verify/simulator/decide';
 import { randomDag } from './dag';
@@ -37,8 +37,9 @@ function iso(t: number): string {
 
 /** The Job list of a pipeline of `n` steps, half complete, as the API server returns it. */
 export function midRunList(n: number): { plan: string; self: string; list: any } {
-  const app = new App();
-  const pipeline = buildPipeline(app, randomDag(n));
+  // Testing.app(): a scratch output folder. A bare App's is ./dist, where the pipeline's
+  // stale-output sweep (run by the validation Testing.synth runs) would delete the examples' files.
+  const pipeline = buildPipeline(Testing.app(), randomDag(n));
   const objects = Testing.synth(pipeline) as any[];
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.data?.plan !== undefined);
   const plan: string = cm.data.plan;
@@ -108,8 +109,7 @@ export interface ApiLoad {
  * a synthesized pipeline of `n` steps (60 s each, a 10 s poll) to its end.
  */
 export async function apiLoad(n: number): Promise<ApiLoad> {
-  const app = new App();
-  const objects = Testing.synth(buildPipeline(app, randomDag(n))) as ManifestObject[];
+  const objects = Testing.synth(buildPipeline(Testing.app(), randomDag(n))) as ManifestObject[];
   const r = await simulate(objects, { defaultDuration: 60, timeoutMs: 600_000 });
   if (!r.ok) throw new Error(`the simulated run of ${n} steps is not clean:\n${r.errors.join('\n')}`);
   const requests = (p: (typeof r.polls)[number]) => p.list + p.patch + p.other;

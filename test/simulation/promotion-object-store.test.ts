@@ -1,12 +1,8 @@
-import { execFile } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
-import { ManifestObject, ObjectStoreModel, ObserverView, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
-import { realKubectl } from '../support/kubectl';
+import { ManifestObject, ObjectStoreModel, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
 import { objectStorePipeline, REGISTRY_SECRET } from '../serving/promote-fixtures';
 import { expectClean } from './fixtures';
+import { Look, lookAt, READER, readerRbac } from './observer';
 
 /**
  * Promotion into a model registry on an object store, in the simulated cluster: the gate's
@@ -35,35 +31,6 @@ const trained = (run: string, auc: number): SimulateOptions['steps'] => ({
   train: { files: { '$MLOPS_OUTPUT_MODEL/saved_model.pb': `model of ${run}`, '$MLOPS_OUTPUT_MODEL/variables/variables.index': 'weights' } },
   evaluate: { files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc, logloss: 0.3 }) } },
 });
-
-const READER = 'serving-reader';
-const readerRbac: ManifestObject[] = [
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: READER, namespace: 'ml' },
-    rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] }],
-  },
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: READER, namespace: 'ml' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: READER },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: READER }],
-  },
-];
-interface Look { deployments: Record<string, any>; jobs: string[] }
-
-/** Lists Deployments and Jobs as the reader, with the real kubectl. */
-async function lookAt(view: ObserverView): Promise<Look> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-reader-'));
-  try {
-    fs.writeFileSync(path.join(home, 'kubeconfig'), view.kubeconfig);
-    const get = (what: string) => new Promise<any[]>((resolve, reject) => {
-      execFile(realKubectl().path, ['get', what, '-n', 'ml', '-o', 'json'], { env: { HOME: home, KUBECONFIG: path.join(home, 'kubeconfig'), PATH: '/usr/bin:/bin' } },
-        (e, stdout, stderr) => (e ? reject(new Error(`kubectl get ${what}: ${stderr}`)) : resolve(JSON.parse(stdout).items)));
-    });
-    return { deployments: Object.fromEntries((await get('deployments')).map((d: any) => [d.metadata.name, d])), jobs: (await get('jobs')).map((j: any) => j.metadata.name) };
-  } finally {
-    fs.rmSync(home, { recursive: true, force: true });
-  }
-}
 
 let store: ObjectStoreModel;
 beforeEach(async () => {

@@ -1,13 +1,9 @@
-import { execFile } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
-import { ManifestObject, ObserverView, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
+import { ManifestObject, simulate, SimulateOptions, SimulationResult } from '../../src/verify/simulator';
 import { churnEndToEnd } from '../../examples/churn/serving';
 import { promotedPipeline } from '../serving/promote-fixtures';
-import { realKubectl } from '../support/kubectl';
 import { expectClean } from './fixtures';
+import { Look, lookAt, READER, readerRbac } from './observer';
 
 /**
  * Promotion end to end in the simulated cluster: the gate (assets/gate.sh) and the promotion
@@ -19,19 +15,7 @@ import { expectClean } from './fixtures';
  * churn: ingest -> features -> train -> evaluate -> evaluate-gate -> promote, plus the
  * servers churn-server (any image: restarted) and churn-tf (TensorFlow Serving: polls).
  */
-const READER = 'serving-reader';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-const readerRbac: ManifestObject[] = [
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: READER, namespace: 'ml' },
-    rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['list'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] }],
-  },
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: READER, namespace: 'ml' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: READER },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: READER }],
-  },
-];
 
 function objects(runId: string, ttl?: Duration): ManifestObject[] {
   const app = Testing.app();
@@ -44,24 +28,6 @@ const trained = (run: string, auc: number): SimulateOptions['steps'] => ({
   train: { files: { '$MLOPS_OUTPUT_MODEL/saved_model.pb': `model of ${run}`, '$MLOPS_OUTPUT_MODEL/variables/variables.index': 'weights' } },
   evaluate: { files: { '$MLOPS_OUTPUT_METRICS/metrics.json': JSON.stringify({ auc, logloss: 0.3 }) } },
 });
-
-interface Look { at: number; deployments: Record<string, any>; jobs: string[] }
-
-/** Lists Deployments and Jobs as the reader, with the real kubectl (asynchronously: the API server is in this process). */
-async function lookAt(view: ObserverView): Promise<Look> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-reader-'));
-  try {
-    fs.writeFileSync(path.join(home, 'kubeconfig'), view.kubeconfig);
-    const get = (what: string) => new Promise<any[]>((resolve, reject) => {
-      execFile(realKubectl().path, ['get', what, '-n', 'ml', '-o', 'json'], { env: { HOME: home, KUBECONFIG: path.join(home, 'kubeconfig'), PATH: '/usr/bin:/bin' } },
-        (e, stdout, stderr) => (e ? reject(new Error(`kubectl get ${what}: ${stderr}`)) : resolve(JSON.parse(stdout).items)));
-    });
-    const deployments = Object.fromEntries((await get('deployments')).map((d: any) => [d.metadata.name, d]));
-    return { at: view.at, deployments, jobs: (await get('jobs')).map((j: any) => j.metadata.name) };
-  } finally {
-    fs.rmSync(home, { recursive: true, force: true });
-  }
-}
 
 async function run(objs: ManifestObject[], options: SimulateOptions, at: number[] = []): Promise<{ r: SimulationResult; looks: Look[] }> {
   const looks: Look[] = [];
