@@ -58,7 +58,8 @@ is_ready() { s3 s3api head-object --bucket "$bucket" --key "$base/$1/$ready" >/d
 # The highest ready version (at most `$1` when given; among the versions `$2` when given), or nothing.
 newest_ready() {
   local v all=${2:-}
-  [[ -n "$all" ]] || all="$(versions)"
+  # A failed listing is an error (the caller exits, or retries), not "no version".
+  [[ -n "$all" ]] || all="$(versions)" || return 1
   while read -r v; do
     if [[ -z "$v" ]] || { [[ -n "${1:-}" ]] && (( 10#$v > 10#$1 )); }; then continue; fi
     if is_ready "$v"; then echo "$((10#$v))"; return 0; fi

@@ -45,7 +45,7 @@ sed -e "s/@@run-hash@@/$hash/g" -e "s/@@run@@/$run/g" "$templates" \
   || die "the run templates at $templates are not the JSON the backend writes"
 
 what="$(jq '[.items[] | select(.kind == "Job")] | length' "$work/jobs.json") Jobs"
-if jq -e 'any(.items[]; .kind == "Role")' "$work/jobs.json" >/dev/null; then what+=" and the Role its gates report with"; fi
+if jq -e 'any(.items[]; .kind == "Role")' "$work/jobs.json" >/dev/null; then what+=" and the Role its gates and values reporters write with"; fi
 say "starting run $run of pipeline ${MLOPS_PIPELINE:?} in namespace $ns: $what"
 while :; do
   # One request per Job; Jobs that exist already are reported as AlreadyExists and kept.

@@ -9,6 +9,11 @@
 export const PIPELINE_LABEL = 'mlops.cdk8s.io/pipeline';
 /** On step Jobs and their pods: the step's name. */
 export const STEP_LABEL = 'mlops.cdk8s.io/step';
+/**
+ * On the Jobs (and pods) of one run of a pipeline with runs: the run id, its coordinator
+ * Job's name. Set by the run's prelude (assets/start-run.sh; docs/coordinator-contract.md, "Runs").
+ */
+export const RUN_LABEL = 'mlops.cdk8s.io/run';
 /** On the coordinator's objects: `coordinator`. */
 export const ROLE_LABEL = 'mlops.cdk8s.io/role';
 export const COORDINATOR_ROLE = 'coordinator';

@@ -2,18 +2,20 @@ import { Chart, Duration, Size } from 'cdk8s';
 import { Cpu, EnvValue } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  BatchData, BatchInference, ContainerStep, Dataset, Evaluate, FeatureEngineering, ModelRegistry, Pipeline, RegistryAccess, StepVolume,
-  Threshold, Train,
+  Baseline, BatchData, BatchInference, ContainerStep, Dataset, Evaluate, FeatureEngineering, ModelRegistry, Pipeline, Promote, RegistryAccess,
+  Threshold, ThresholdComparison, Train,
 } from '../../src';
 
 /**
  * Hourly batch scoring with the approved churn model. Every Monday a retraining run trains
- * a model and evaluates it against a minimum AUC; only if the gate approves does `publish`
- * write it into the model registry as a new version (its `READY` file last). Every hour, at
- * :05, a BatchInference scores the last hour's customers with the registry's newest ready
- * version, into a folder of its own per scheduled hour.
+ * a model and evaluates it against a minimum AUC and the version published last; only if the
+ * gate approves does the library's `Promote` publish it into the model registry as the next
+ * integer version (its `READY` file last). A rejected model never reaches `promote`, so it
+ * is never published and never scored with. Every hour, at :05, a BatchInference scores the
+ * last hour's customers with the registry's newest ready version, into a folder of its own
+ * per scheduled hour.
  */
-export function hourlyScoring(scope: Construct): { retrain: Pipeline; scoring: Chart; scores: BatchInference } {
+export function hourlyScoring(scope: Construct): { retrain: Pipeline; promote: Promote; scoring: Chart; scores: BatchInference } {
   const registry = ModelRegistry.fromClaimName('churn-models', { access: RegistryAccess.READ_WRITE_MANY });
 
   const retrain = new Pipeline(scope, 'churn-retrain', {
@@ -42,15 +44,13 @@ export function hourlyScoring(scope: Construct): { retrain: Pipeline; scoring: C
     model: train.outputs.model,
     testData: features.outputs.test,
     metrics: ['auc'],
-    thresholds: [Threshold.atLeast('auc', 0.8)],
+    // At least 0.8, and no more than 0.01 below the version published last (none before the first promotion).
+    thresholds: [Threshold.atLeast('auc', 0.8), Threshold.noWorseThanBaseline('auc', ThresholdComparison.AT_LEAST, 0.01)],
+    baseline: Baseline.fromRegistry(registry, 'churn'),
   });
-  // Runs only on approval: it reads the approved model. It writes <registry>/churn/<unix time>/
-  // under a temporary name, renames it, then writes READY.
-  new ContainerStep(retrain, 'publish', {
-    command: ['python', '-m', 'churn.publish', '--registry', '/mnt/registry/churn'],
-    inputs: { model: evaluate.approvedModel },
-    volumes: [{ mountPath: '/mnt/registry', volume: StepVolume.fromClaimName('churn-models') }],
-  });
+  // Runs only on approval. The BatchInference reads the registry afresh every hour, so there
+  // is no server to tell: the next hour scores with the new version.
+  const promote = new Promote(retrain, 'promote', { model: evaluate.approvedModel, registry, modelName: 'churn' });
 
   const scoring = new Chart(scope, 'scoring', { namespace: 'ml-churn' });
   const scores = new BatchInference(scoring, 'churn-scores', {
@@ -75,5 +75,5 @@ export function hourlyScoring(scope: Construct): { retrain: Pipeline; scoring: C
       memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
     },
   });
-  return { retrain, scoring, scores };
+  return { retrain, promote, scoring, scores };
 }

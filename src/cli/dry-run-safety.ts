@@ -11,7 +11,8 @@
  * kubectl as arguments, and kubectl only talks to the simulated API server.
  */
 import { COORDINATOR_COMMAND } from '../backends/plain/coordinator';
-import { coordinatorScript, shippedScripts } from '../backends/plain/assets';
+import { coordinatorScript, registryS3Script, shippedScripts } from '../backends/plain/assets';
+import { OBJECT_STORE_ENV } from './dry-run-object-store';
 import type { LibraryContainer } from '../verify/simulator';
 import type { PipelinePlan, Problem } from '../verify';
 
@@ -82,8 +83,9 @@ export function dryRunRefusals(objects: readonly unknown[], plan: PipelinePlan):
  */
 export function libraryContainerRefusal(c: LibraryContainer): string | undefined {
   if (!shippedScripts().includes(c.script)) return 'its script is not one this version of cdk8s-mlops ships; regenerate the YAML with cdk8s synth';
+  const objectStore = c.script === registryS3Script();
   for (const [name, value] of Object.entries(c.env)) {
-    if (!ALLOWED_ENV.test(name) && name !== 'JOB_COMPLETION_INDEX') return `it sets ${name}, a variable cdk8s-mlops never sets (the shell or loader may act on it)`;
+    if (!ALLOWED_ENV.test(name) && name !== 'JOB_COMPLETION_INDEX' && !(objectStore && OBJECT_STORE_ENV.includes(name))) return `it sets ${name}, a variable cdk8s-mlops never sets (the shell or loader may act on it)`;
     if (value.split('/').includes('..') || (value.startsWith('/') && !c.mountPaths.some((m) => value === m || value.startsWith(`${m}/`)))) {
       return `${name} is '${value}', a path outside the container's own mounts`;
     }

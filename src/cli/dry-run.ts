@@ -14,9 +14,10 @@ import { promotionHookRefusal, promotionInputs } from './dry-run-promotion';
 import { dryRunRefusals, libraryContainerRefusal } from './dry-run-safety';
 import { dnsLabelProblem } from '../model/names';
 import { valueNameProblem } from '../model/step-value';
-import type { ManifestObject, SimulateOptions } from '../verify/simulator';
-import { findKubectl, KubectlClient, NoKubectlError, simulate } from '../verify/simulator';
+import type { ManifestObject, SimulateOptions, SimulationResult } from '../verify/simulator';
+import { findKubectl, KubectlClient, NoKubectlError, ObjectStoreModel, simulate } from '../verify/simulator';
 import { isLibraryContainer, libraryImages } from '../verify/simulator/library-pods';
+import { DRY_RUN_ACCESS_KEY_ID, objectStoreStandIns } from './dry-run-object-store';
 import type { PipelinePlan, Problem } from '../verify';
 import type { SimulateHook, SimulationReport } from './verify';
 
@@ -182,7 +183,16 @@ export const dryRun: SimulateHook = async ({ objects, plans, requireDryRun }) =>
     }
     const own = (objects as ManifestObject[]).filter((o) => o?.metadata?.labels?.['mlops.cdk8s.io/pipeline'] === plan.pipeline);
     const options = dryRunOptions(plan, own);
-    const result = await simulate(own, { ...options, kubectl: client.path });
+    // A model registry on an object store: an empty S3 model on loopback, and stand-ins for the Secrets of its key.
+    const standIns = objectStoreStandIns(own, plan.namespace);
+    const store = standIns && new ObjectStoreModel({ buckets: standIns.buckets, accessKeyId: DRY_RUN_ACCESS_KEY_ID });
+    if (store) await store.start();
+    let result: SimulationResult;
+    try {
+      result = await simulate([...own, ...(standIns?.secrets ?? [])], { ...options, kubectl: client.path, objectStore: store && { endpoint: store.endpoint } });
+    } finally {
+      await store?.stop();
+    }
     const steps = Object.values(result.steps);
     const completed = steps.filter((s) => s.outcome === 'complete').length;
     // Exit 0 with a clean run: the simulator has checked that every step not complete was

@@ -20,7 +20,8 @@ import { MODEL_LABEL } from './model-server';
 import { resolvePodSecurity } from './pod-security';
 import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../model/object-store';
 import { registryS3Script } from '../backends/plain/assets';
-import { REGISTRY_MOUNT } from './registry';
+import { REGISTRY_MOUNT, RegistryAccess } from './registry';
+import { printWarningsAtSynth } from './synth-warnings';
 import {
   CURRENT_VERSION_DIR, CURRENT_VERSION_FILE, CURRENT_VERSION_LINK, EXIT_NO_READY_VERSION, WAIT_FOR_VERSION_SCRIPT, waitForVersionArgs,
 } from './wait-for-version';
@@ -49,6 +50,8 @@ const DOCUMENTED_ENV = ['MLOPS_RUN', 'MODEL_NAME', 'MODEL_BASE_PATH', 'MODEL_PAT
 export class BatchInference extends Construct {
   /** Name of the CronJob; its runs' Jobs are `<name>-<unix minutes of the scheduled time>`. */
   public readonly name: string;
+  /** Trade-offs worth knowing, printed at synth. */
+  public readonly warnings: string[] = [];
 
   public constructor(scope: Construct, id: string, props: BatchInferenceProps) {
     super(scope, id);
@@ -93,6 +96,14 @@ export class BatchInference extends Construct {
     const security = resolvePodSecurity(props.security, fail);
     const resources = resolveResources(props.resources);
     for (const problem of checkResources(resources)) fail(problem);
+    if (props.registry.access === RegistryAccess.READ_WRITE_ONCE) {
+      // A registry is shared by definition (a promotion writes it, servers read it), and a
+      // CronJob's pods are scheduled anew each run, on any node.
+      this.warnings.push(`registry claim '${props.registry.claimName}' is ReadWriteOnce and each run's pod may land on any node: `
+        + 'while another node holds the volume (the model server\'s replicas, a promotion) the run waits in ContainerCreating '
+        + '(Multi-Attach error) until its timeout stops it; use a ReadWriteMany or ReadOnlyMany claim of the registry');
+    }
+    printWarningsAtSynth(this, this.warnings);
 
     const labels = {
       'app.kubernetes.io/name': this.name,

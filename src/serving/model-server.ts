@@ -12,6 +12,7 @@ import { resolvePodSecurity } from './pod-security';
 import { RegistryAccess } from './registry';
 import { DEPLOYMENT_LABEL, renderServerDeployment, ServerPort, TRACK_LABEL } from './server-deployment';
 import { serverTracks, SPLIT_ANNOTATION, splitSummary } from './split-tracks';
+import { printWarningsAtSynth } from './synth-warnings';
 
 /** On a server's objects and pods: the server's name. Its Service and budget select by it. */
 export const SERVER_LABEL = 'mlops.cdk8s.io/server';
@@ -108,15 +109,7 @@ export class ModelServer extends Construct implements IPromotionListener {
         + 'several nodes: pods on a second node stay in ContainerCreating (Multi-Attach error); use a ReadWriteMany or ReadOnlyMany claim, '
         + 'or keep the replicas on one node with a nodeSelector');
     }
-    let printed = false;
-    this.node.addValidation({
-      validate: () => {
-        // cdk8s validates more than once per synth; say each warning once.
-        if (!printed) for (const warning of this.warnings) process.stderr.write(`[${this.node.path}] warning: ${warning}\n`);
-        printed = true;
-        return [];
-      },
-    });
+    printWarningsAtSynth(this, this.warnings);
 
     const labels = { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'model-server', [SERVER_LABEL]: this.name };
     const selector = { [SERVER_LABEL]: this.name };

@@ -1,15 +1,17 @@
 /**
  * The state of a pipeline run, read from its Jobs the way the coordinator reads them
  * (docs/ordering.md, docs/coordinator-contract.md): Job conditions, `spec.suspend`,
- * `status.startTime`, the `skipped` and `verdict` annotations and the coordinator's ledger.
+ * `status.startTime`, the `skipped`, `verdict` and `failure-reason` annotations, the
+ * coordinator's ledger and the plan's failure budgets (column 8).
  * Pure: it takes the parsed output of one `kubectl get jobs -o json` and a clock.
  */
 import {
-  COORDINATOR_ROLE, COORDINATOR_SCRIPT_VOLUME, DEPENDS_ON_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL,
+  COORDINATOR_ROLE, COORDINATOR_SCRIPT_VOLUME, DEPENDS_ON_ANNOTATION, FAILURE_REASON_ANNOTATION, PIPELINE_LABEL, ROLE_LABEL,
+  SKIPPED_ANNOTATION, STEP_LABEL,
 } from '../conventions';
 import { criticalPath, topologicalOrder } from '../verify/graph';
 import { parseDependsOn } from '../verify/pipeline';
-import { parsePlan } from '../verify/simulator/load';
+import { parsePlan, PlanEntry } from '../verify/simulator/load';
 import { LedgerView, readLedger } from '../verify/simulator/ledger';
 import { asArray, asRecord, asString, byString, stringMap } from '../verify/types';
 
@@ -97,6 +99,11 @@ export function runStatus(list: unknown, pipeline: string, now: Date, plan?: str
 
   const own = new Map<string, Omit<StepStatus, 'waitingOn'>>();
   for (const [step, upstreams] of upstreamsOf) own.set(step, ownState(step, byStep.get(step), upstreams, ledger));
+  const budgets = budgetsOf(entries ?? [], own);
+  for (const [step, s] of own) {
+    const b = budgets.get(step);
+    if (s.state === 'failed' && b) own.set(step, { ...s, reason: `${s.reason}; ${b.within ? 'within' : 'over'} the failure budget of ${b.group} (${b.failed.length} failed, ${b.n} allowed)` });
+  }
   const order = orderOf(upstreamsOf);
   const steps: StepStatus[] = order.map((step) => {
     const s = own.get(step)!;
@@ -109,7 +116,7 @@ export function runStatus(list: unknown, pipeline: string, now: Date, plan?: str
     const s = own.get(step)!;
     return s.startedAt ? sum + ((s.finishedAt ?? now).getTime() - s.startedAt.getTime()) : sum;
   }, 0);
-  const { outcome, reason, endedAt } = outcomeOf(coordinator, steps);
+  const { outcome, reason, endedAt } = outcomeOf(coordinator, steps, budgets);
   const startedAt = coordinator?.created ?? earliest(steps.map((s) => s.startedAt));
   return {
     pipeline,
@@ -126,6 +133,35 @@ export function runStatus(list: unknown, pipeline: string, now: Date, plan?: str
 
 /** What the coordinator's ledger recorded, by step: final states and the reasons it kept. */
 type Recorded = Pick<LedgerView, 'states' | 'notes'>;
+
+/** A group's failure budget (plan column 8) as its members' failures use it. */
+interface Budget {
+  readonly group: string;
+  /** Failures the group tolerates without failing the run. */
+  readonly n: number;
+  readonly members: readonly string[];
+  readonly failed: readonly string[];
+  /** Whether the failures so far are within it: the coordinator does not count them. */
+  readonly within: boolean;
+}
+
+/** The budget of every step in a budgeted group (a sweep's trials), by step. */
+function budgetsOf(entries: readonly PlanEntry[], own: ReadonlyMap<string, Pick<StepStatus, 'state'>>): Map<string, Budget> {
+  const groups = new Map<string, { n: number; members: string[] }>();
+  for (const e of entries) {
+    if (!e.budget) continue;
+    const g = groups.get(e.budget.group) ?? { n: e.budget.n, members: [] };
+    g.members.push(e.step);
+    groups.set(e.budget.group, g);
+  }
+  const out = new Map<string, Budget>();
+  for (const [group, { n, members }] of groups) {
+    const failed = members.filter((m) => own.get(m)?.state === 'failed');
+    const budget = { group, n, members, failed, within: failed.length <= n };
+    for (const m of members) out.set(m, budget);
+  }
+  return out;
+}
 
 function ownState(step: string, job: Job | undefined, upstreams: string[], ledger: Recorded): Omit<StepStatus, 'waitingOn'> {
   const base = { step, job: job?.name, upstreams, startedAt: job?.startTime, activePods: job?.active ?? 0 };
@@ -146,10 +182,16 @@ function ownState(step: string, job: Job | undefined, upstreams: string[], ledge
   }
   const failed = job.condition('Failed');
   if (failed) {
-    return { ...base, state: 'failed', reason: [failed.reason, failed.message].filter((t) => t).join(': ') || 'Failed', finishedAt: failed.at };
+    // A library container that fails its step on purpose (the values reporter) says why on
+    // the Job, as the coordinator reads it; else the Job controller's condition says.
+    const why = job.annotations[FAILURE_REASON_ANNOTATION] || [failed.reason, failed.message].filter((t) => t).join(': ') || 'Failed';
+    return { ...base, state: 'failed', reason: why, finishedAt: failed.at };
   }
   if (recorded === 'complete') return { ...base, state: 'complete' };
   const skipped = job.annotations[SKIPPED_ANNOTATION];
+  // Decided by the coordinator without the Job running (e.g. a value its producer did not
+  // write fails the reader): the ledger has the state, the Job's skipped annotation the reason.
+  if (recorded) return { ...base, state: recorded, reason: skipped || ledger.notes[step] || `the coordinator recorded it ${recorded}` };
   if (skipped !== undefined) return { ...base, state: 'skipped', reason: skipped || 'skipped' };
   return { ...base, state: job.suspend ? 'waiting' : 'running' };
 }
@@ -160,11 +202,11 @@ function ownState(step: string, job: Job | undefined, upstreams: string[], ledge
  * names the exit code when the podFailurePolicy fails the Job. Before, or without a
  * coordinator, the steps decide once they are all final.
  */
-function outcomeOf(coordinator: Job | undefined, steps: readonly StepStatus[]): { outcome: RunOutcome; reason?: string; endedAt?: Date } {
+function outcomeOf(coordinator: Job | undefined, steps: readonly StepStatus[], budgets: ReadonlyMap<string, Budget>): { outcome: RunOutcome; reason?: string; endedAt?: Date } {
   const complete = coordinator?.condition('Complete');
   if (complete) return { outcome: 'succeeded', endedAt: coordinator!.completionTime ?? complete.at };
   const failed = coordinator?.condition('Failed');
-  const stepReason = failureReason(steps);
+  const stepReason = failureReason(steps, budgets);
   if (failed) {
     const code = /exit code (\d+)/.exec(failed.message)?.[1];
     if (code === '4') return { outcome: 'rejected', reason: rejectionReason(steps) ?? 'a gate rejected its model', endedAt: failed.at };
@@ -181,9 +223,22 @@ function outcomeOf(coordinator: Job | undefined, steps: readonly StepStatus[]): 
   return { outcome: 'succeeded', endedAt };
 }
 
-function failureReason(steps: readonly StepStatus[]): string | undefined {
-  const failed = steps.filter((s) => s.state === 'failed');
-  if (failed.length) return failed.map((s) => `step ${s.step} failed (${s.reason})`).join('; ');
+/**
+ * The failures that fail the run, as the coordinator counts them: a group's failures within
+ * its budget do not count; a group over its budget reads as one sentence naming its failures.
+ */
+function failureReason(steps: readonly StepStatus[], budgets: ReadonlyMap<string, Budget>): string | undefined {
+  const reasons: string[] = [];
+  const told = new Set<Budget>();
+  for (const s of steps.filter((x) => x.state === 'failed')) {
+    const b = budgets.get(s.step);
+    if (!b) reasons.push(`step ${s.step} failed (${s.reason})`);
+    else if (!b.within && !told.has(b)) {
+      told.add(b);
+      reasons.push(`${b.failed.length} of ${b.members.length} steps of ${b.group} failed, over its failure budget of ${b.n}: ${b.failed.join(', ')}`);
+    }
+  }
+  if (reasons.length) return reasons.join('; ');
   const deadline = steps.find((s) => s.state === 'skipped' && /deadline/.test(s.reason ?? ''));
   return deadline ? `step ${deadline.step} was skipped: ${deadline.reason}` : undefined;
 }

@@ -56,7 +56,7 @@ export interface MlopsValidationProps {
   readonly external?: ExternalRefs;
   /** Namespace of objects without one. Default `'default'`. */
   readonly namespace?: string;
-  /** Severity for kinds without a built-in schema (CRDs). Default `'error'`. */
+  /** Severity for kinds without a schema (custom resources other than the Gateway API's HTTPRoute). Default `'error'`. */
   readonly unknownKinds?: Severity | 'ignore';
   /** Fail synth on warnings too. Default `false`: warnings are reported and synth passes. */
   readonly failOnWarnings?: boolean;

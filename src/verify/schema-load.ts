@@ -1,6 +1,6 @@
 /**
- * Turns the Kubernetes 1.27.1 OpenAPI definitions into a strict ajv validator (unknown fields
- * are errors). The definitions are extracted at build time from kubernetes-models@4.3.1 (see
+ * Turns the Kubernetes 1.27.1 OpenAPI definitions, and the CRD schemas in CRD_SCHEMAS, into a
+ * strict ajv validator (unknown fields are errors). The definitions are extracted at build time from kubernetes-models@4.3.1 (see
  * scripts/extract-schemas.js) into `assets/k8s-1.27-schemas.json.gz`, so the package does
  * not depend on kubernetes-models. Its own validator is not strict (it misses unknown fields
  * and names), which is why we compile our own.
@@ -37,6 +37,20 @@ const SERVED_API_VERSIONS = new Set([
   'certificates.k8s.io/v1', 'admissionregistration.k8s.io/v1', 'apiextensions.k8s.io/v1',
   'apiregistration.k8s.io/v1',
 ]);
+
+/**
+ * Custom resources checked as strictly as the built-in kinds: schema id -> the asset holding
+ * its CRD's openAPIV3Schema (the source in the file's `$comment`), with `apiVersion` and
+ * `kind` enums like the built-in definitions. Strict as the API server treats a structural
+ * schema under `kubectl apply`'s strict field validation (the default since kubectl 1.27): a
+ * field the schema does not declare is an error, not pruned; the CRD's CEL rules
+ * (x-kubernetes-validations) are not in the file and not evaluated. Only these kinds of their
+ * API group are known: its other kinds (a Gateway) stay unchecked, reported as `unknownKinds` says.
+ */
+const CRD_SCHEMAS: Readonly<Record<string, string>> = {
+  // TrafficSplit.httpRoute renders gateway.networking.k8s.io/v1 HTTPRoutes.
+  'io.k8s.networking.gateway.v1.HTTPRoute': 'gateway-api-v1.0.0-httproute.schema.json',
+};
 
 /** apiVersions removed before 1.27, with what replaced them, so the message can say what to write. */
 export const REMOVED_API_VERSIONS: Readonly<Record<string, string>> = {
@@ -117,11 +131,15 @@ function build(): StrictSchemas {
     const props = schema.properties as Schema | undefined;
     const versions = enumOf(props?.apiVersion);
     const kindNames = enumOf(props?.kind);
-    if (versions.length === 1 && kindNames.length === 1 && SERVED_API_VERSIONS.has(versions[0])) {
+    if (versions.length !== 1 || kindNames.length !== 1) continue;
+    if (SERVED_API_VERSIONS.has(versions[0])) {
       kinds.set(`${versions[0]} ${kindNames[0]}`, id);
       const list = kindsByVersion.get(versions[0]) ?? [];
       list.push(kindNames[0]);
       kindsByVersion.set(versions[0], list);
+    } else if (id in CRD_SCHEMAS) {
+      // Not in kindsByVersion: another kind of the group is unchecked, not a misspelt HTTPRoute.
+      kinds.set(`${versions[0]} ${kindNames[0]}`, id);
     }
   }
   const t2 = performance.now();
@@ -139,10 +157,17 @@ function enumOf(prop: unknown): string[] {
   return Array.isArray(e) ? e.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** The definitions by schema id, as extracted at build time. */
+/** The definitions by schema id, as extracted at build time, and the shipped CRD schemas. */
 function collectRawSchemas(): Map<string, Schema> {
   const text = gunzipSync(readFileSync(findAsset('k8s-1.27-schemas.json.gz'))).toString('utf8');
-  return new Map(Object.entries(JSON.parse(text) as Record<string, Schema>));
+  const schemas = new Map(Object.entries(JSON.parse(text) as Record<string, Schema>));
+  for (const [id, file] of Object.entries(CRD_SCHEMAS)) {
+    const schema = JSON.parse(readFileSync(findAsset(file), 'utf8')) as Schema;
+    // Where it comes from, for readers of the file; not a schema keyword.
+    delete schema.$comment;
+    schemas.set(id, schema);
+  }
+  return schemas;
 }
 
 /**

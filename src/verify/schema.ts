@@ -14,7 +14,8 @@ export type { SchemaTimings } from './schema-load';
 
 export interface SchemaOptions {
   /**
-   * What to report for a kind with no Kubernetes 1.27 schema (a custom resource, or a typo).
+   * What to report for a kind with no schema (a custom resource other than the Gateway API's
+   * HTTPRoute, or a typo).
    * Default `'error'`: an object nothing checked must not pass silently. Use `'warning'` for
    * manifests that mix in CRD objects.
    */
@@ -85,7 +86,8 @@ function schemaIdOf(info: ObjectInfo, options: SchemaOptions, problems: Problem[
   if (severity !== 'ignore') {
     add('/kind', 'schema/unknown-kind', severity,
       `${info.label}: no Kubernetes 1.27 schema for ${info.apiVersion} ${info.kind}, so it was not checked`,
-      'verify knows the built-in kinds (core, apps, batch, rbac, policy, autoscaling, networking, ...); pass unknownKinds: "warning" to accept custom resources unchecked');
+      'verify knows the built-in kinds (core, apps, batch, rbac, policy, autoscaling, networking, ...) and gateway.networking.k8s.io/v1 HTTPRoute; '
+        + 'pass unknownKinds: "warning" to accept custom resources unchecked');
   }
   return undefined;
 }
@@ -195,6 +197,14 @@ function toProblem(info: ObjectInfo, e: ErrorObject): Problem {
         return make(e.instancePath, 'schema/format', `invalid base64 value at ${at}`, 'binaryData and Secret data values must be base64; use stringData for plain text');
       }
       return make(e.instancePath, 'schema/format', `${showValue(e.data)} at ${at} must match format "${format}"`);
+    }
+    case 'minimum':
+    case 'maximum': {
+      // The CRD schemas bound numbers (an HTTPRoute's weight: 0 to 1000000); say the whole range when both ends are known.
+      const bounds = isRecord(e.parentSchema) ? e.parentSchema : {};
+      const range = typeof bounds.minimum === 'number' && typeof bounds.maximum === 'number'
+        ? `from ${bounds.minimum} to ${bounds.maximum}` : `${e.keyword === 'maximum' ? 'at most' : 'at least'} ${String(params.limit)}`;
+      return make(e.instancePath, 'schema/range', `${showValue(e.data)} at ${at} is out of range`, `use a number ${range}`);
     }
     default:
       return make(e.instancePath, `schema/${e.keyword}`, `${at} ${e.message ?? 'is invalid'} (got ${showValue(e.data)})`);

@@ -24,8 +24,9 @@ export interface VerifyOptions {
    */
   readonly external?: ExternalRefs;
   /**
-   * Severity for objects whose kind has no Kubernetes 1.27 schema (custom resources).
-   * Default `'error'`, so nothing passes unchecked by accident.
+   * Severity for objects whose kind has no schema: custom resources other than the Gateway
+   * API's HTTPRoute, which is checked against its v1.0.0 CRD schema. Default `'error'`, so
+   * nothing passes unchecked by accident.
    */
   readonly unknownKinds?: Severity | 'ignore';
   /**

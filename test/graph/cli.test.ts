@@ -62,7 +62,7 @@ describe('cdk8s-mlops graph', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`pipeline churn-retrain (namespace ml-churn): 7 steps -> ${out}/churn-retrain.html\n`);
     const html = fs.readFileSync(path.join(out, 'churn-retrain.html'), 'utf8');
-    expect([...html.matchAll(/<g class="node [^"]*" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['fetch', 'features', 'train', 'evaluate', 'evaluate-gate', 'publish', 'prune-runs']);
+    expect([...html.matchAll(/<g class="node [^"]*" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['fetch', 'features', 'train', 'evaluate', 'evaluate-gate', 'promote', 'prune-runs']);
     expect(html).toContain('<div class="card" data-kind="CronJob" data-name="churn-retrain">');
     expect(html).toContain('<h2>Warnings</h2><p class="note">None.</p>');
   });

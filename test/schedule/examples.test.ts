@@ -37,13 +37,22 @@ describe('hourly batch scoring with the approved model', () => {
   const retrain = objects.filter((o) => o.metadata.labels?.['mlops.cdk8s.io/pipeline'] === 'churn-retrain');
   const scoring = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'batch-inference');
 
-  test('retrains every Monday; publish runs only after the gate approved, and each run grants its own gate', () => {
+  test('retrains every Monday; the library\'s Promote runs only after the gate approved, and each run grants its own gate', () => {
     expect(findOne(retrain, 'CronJob').spec).toMatchObject({ schedule: '0 3 * * 1', timeZone: 'UTC', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 7200 });
     const cm = findOne(retrain, 'ConfigMap', (o) => o.data?.jobs !== undefined);
-    expect(cm.data.plan).toContain('publish\tchurn-retrain-publish-@@run-hash@@\tevaluate-gate\n');
+    expect(cm.data.plan).toContain('promote\tchurn-retrain-promote-@@run-hash@@\tevaluate,evaluate-gate\n');
     const { run, grants } = JSON.parse(cm.data.jobs);
-    const publish = run.find((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'] === 'publish').spec.template.spec;
-    expect(publish.volumes).toContainEqual({ name: 'volume-0', persistentVolumeClaim: { claimName: 'churn-models' } });
+    const jobOf = (step: string) => run.find((j: K8sObject) => j.metadata.labels['mlops.cdk8s.io/step'] === step).spec.template.spec;
+    const promote = jobOf('promote');
+    expect(promote.volumes).toContainEqual({ name: 'volume-0', persistentVolumeClaim: { claimName: 'churn-models' } });
+    expect(promote.containers[0].command).toEqual(['/bin/bash', '/etc/mlops/promote.sh']);
+    expect(promote.containers[0].env).toContainEqual({ name: 'MLOPS_REGISTRY_MODEL', value: '/mnt/registry/churn' });
+    // Nothing to restart: the BatchInference reads the registry afresh each hour, so the promotion needs no API access.
+    expect(promote.serviceAccountName).toBeUndefined();
+    expect(promote.containers[0].env.map((e: { name: string }) => e.name)).not.toContain('MLOPS_PROMOTION_HOOKS');
+    expect(retrain.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-retrain-promote')).toEqual([]);
+    // The gate compares with the version published last, in the registry the promotion writes and the scoring reads.
+    expect(jobOf('evaluate-gate').containers[0].env).toContainEqual({ name: 'MLOPS_GATE_BASELINE_REGISTRY', value: '/mnt/baseline/churn' });
     expect(grants.map((g: K8sObject) => `${g.kind}/${g.metadata.name}`)).toEqual(['Role/churn-retrain-reporter-@@run-hash@@', 'RoleBinding/churn-retrain-reporter-@@run-hash@@']);
     expect(grants[0].rules[0].resourceNames).toEqual(['churn-retrain-evaluate-gate-@@run-hash@@']);
   });

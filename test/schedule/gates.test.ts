@@ -88,7 +88,7 @@ describe('a scheduled run with a gate in the simulated cluster: gate.sh and the 
     const r = await simulate(objects, { startTime: EPOCH, namespace: 'ml', runs: { until: 600 }, steps: evaluated(0.86) });
     expect(r.errors).toEqual([]);
     const [first, second] = r.coordinators;
-    expect(first.stdout).toContain(`starting run ${run(0)} of pipeline churn in namespace ml: 5 Jobs and the Role its gates report with\ncreated the run's Jobs\n`);
+    expect(first.stdout).toContain(`starting run ${run(0)} of pipeline churn in namespace ml: 5 Jobs and the Role its gates and values reporters write with\ncreated the run's Jobs\n`);
     expect(whats(r)).toEqual(expect.arrayContaining([`Role churn-reporter-${hash8(run(0))} created`, `RoleBinding churn-reporter-${hash8(run(0))} created`]));
     expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
     expect(second.outcome).toBe('Complete');

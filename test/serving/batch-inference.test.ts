@@ -185,6 +185,33 @@ describe('the version script, as synthesized, in bash against a sandbox registry
   });
 });
 
+describe('BatchInference on a ReadWriteOnce registry', () => {
+  /** What synthesizing the scoring with `access` prints on stderr. */
+  function warningsWith(access: RegistryAccess): string[] {
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => { writes.push(String(chunk)); return true; });
+    try {
+      synth((app) => scoring(app, { registry: ModelRegistry.fromClaimName('models-rwo', { access }) }));
+    } finally {
+      spy.mockRestore();
+    }
+    return writes;
+  }
+
+  test('is a warning at synth, once: a run\'s pod may land on a node other than the one holding the volume', () => {
+    expect(warningsWith(RegistryAccess.READ_WRITE_ONCE)).toEqual([
+      '[scoring/churn-hourly] warning: registry claim \'models-rwo\' is ReadWriteOnce and each run\'s pod may land on any node: '
+      + 'while another node holds the volume (the model server\'s replicas, a promotion) the run waits in ContainerCreating '
+      + '(Multi-Attach error) until its timeout stops it; use a ReadWriteMany or ReadOnlyMany claim of the registry\n',
+    ]);
+  });
+
+  test('a ReadWriteMany or ReadOnlyMany registry is not', () => {
+    expect(warningsWith(RegistryAccess.READ_WRITE_MANY)).toEqual([]);
+    expect(warningsWith(RegistryAccess.READ_ONLY_MANY)).toEqual([]);
+  });
+});
+
 describe('BatchInference bad input: the construct path, the value, the fix; nothing written', () => {
   test('a cron field out of range names the field', () => {
     expectSynthFailure((app) => scoring(app, { schedule: { cron: '0 45 * * *' } }),

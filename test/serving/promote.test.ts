@@ -109,6 +109,43 @@ describe('Promote', () => {
     expect(findOne(objects, 'Role', (o) => o.metadata.name === 'churn-promote').rules[0].resourceNames).toEqual(['churn-server']);
   });
 
+  test('Triton polls its repository: the promotion does not restart it, and its Role names only the image server', () => {
+    let triton: ModelServer | undefined;
+    const { objects } = synth((app) => {
+      promotion(app, (_e, p) => {
+        triton = new ModelServer(p, 'churn-triton', { model: 'churn', registry, runtime: ServingRuntime.triton() });
+        return { notify: [triton, new ModelServer(p, 'churn-server', { model: 'churn', registry, runtime: ServingRuntime.image({ image: 'ghcr.io/acme/churn-server:1.4.0' }) })] };
+      });
+    });
+    expect(errorsOf(objects)).toEqual([]);
+    expect(triton!.promotionHooks()).toEqual([]);
+    // It follows new versions by polling: --model-control-mode=poll on the registry's model folder.
+    const tritonArgs = findOne(objects, 'Deployment', (o) => o.metadata.name === 'churn-triton').spec.template.spec.containers[0].args;
+    expect(tritonArgs).toContain('--model-control-mode=poll');
+    expect(JSON.parse(envOf(stepJobs(objects).promote.spec.template.spec.containers[0]).MLOPS_PROMOTION_HOOKS))
+      .toEqual([{ description: 'restart deployment/churn-server', command: ['kubectl', 'rollout', 'restart', 'deployment/churn-server'] }]);
+    expect(findOne(objects, 'Role', (o) => o.metadata.name === 'churn-promote').rules)
+      .toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'], resourceNames: ['churn-server'] }]);
+    expect(JSON.stringify(objects.filter((o) => ['Role', 'RoleBinding', 'ServiceAccount'].includes(o.kind)))).not.toContain('churn-triton');
+  });
+
+  test('Triton alone (and a pinned Triton, the rollback) needs nothing: no ServiceAccount, no Role, no token', () => {
+    const { objects } = synth((app) => {
+      promotion(app, (_e, p) => ({
+        notify: [
+          new ModelServer(p, 'churn-triton', { model: 'churn', registry, runtime: ServingRuntime.triton() }),
+          new ModelServer(p, 'churn-triton-pinned', { model: 'churn', registry, runtime: ServingRuntime.triton(), version: 4 }),
+        ],
+      }));
+    });
+    expect(errorsOf(objects)).toEqual([]);
+    const pod = stepJobs(objects).promote.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBeUndefined();
+    expect(envOf(pod.containers[0]).MLOPS_PROMOTION_HOOKS).toBeUndefined();
+    expect(objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-promote')).toEqual([]);
+  });
+
   test('hooks of several servers and custom hooks share one Role: one rule per kind, names merged', () => {
     const { objects } = synth((app) => {
       promotion(app, (_e, p) => {
@@ -135,16 +172,15 @@ describe('Promote', () => {
     expect(envOf(stepJobs(objects).promote.spec.template.spec.containers[0]).MLOPS_RUN_ID).toBe('nightly-42');
   });
 
-  test('only an approved model compiles', () => {
-    const app = new App();
+  test('only an approved model compiles (tsc checks the @ts-expect-error lines), and a cast fails at synth', () => expectSynthFailure((app) => {
     const p = new Pipeline(app, 'types', { defaults: { image: 'ghcr.io/acme/churn:1.0.0' } });
     const train = new ContainerStep(p, 'train', { outputs: { model: Model } });
     const promote = (model: ApprovedModel) => model;
     // @ts-expect-error a trained model that no gate approved is not an ApprovedModel
     promote(train.outputs.model);
     // @ts-expect-error nor is it accepted by Promote
-    expect(() => new Promote(p, 'promote', { model: train.outputs.model, registry, modelName: 'churn' })).toThrow(/not an approved model/);
-  });
+    new Promote(p, 'promote', { model: train.outputs.model, registry, modelName: 'churn' });
+  }, '[types/promote] \'model\' is the Model types/train.model, not an approved model: promote only what a gate approved, e.g. model: evaluate.approvedModel'));
 });
 
 describe('Promote: bad input (the path, the value, the fix; nothing written)', () => {

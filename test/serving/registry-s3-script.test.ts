@@ -193,3 +193,15 @@ async function until(check: () => boolean): Promise<void> {
   }
   throw new Error('timed out waiting');
 }
+
+describe('registry-s3.sh when the store refuses', () => {
+  test('a pull with a key the store does not know fails with the store\'s error, not "no ready version" (the Job retries it)', async () => {
+    seed(1, 'model one');
+    const r = await f.run(['pull', `${f.dir}/models/churn`, '', 'fail'], { AWS_ACCESS_KEY_ID: 'AKIAWRONG' });
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(3);
+    expect(r.stderr).toContain('InvalidAccessKeyId');
+    expect(r.stderr).not.toContain('no ready version');
+    expect(f.tree('models')).toEqual({});
+  });
+});

@@ -1,11 +1,11 @@
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { Chart } from 'cdk8s';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { ModelRegistry, ModelServer, ModelServerProps, RegistryAccess, ServingRuntime, ServingSplit, TrafficSplit } from '../../src';
 import { MlopsValidation, ValidationContextLike, verifyObjects } from '../../src/verify';
 import { expectSynthFailure, findOne, K8sObject, synth } from '../support/synth';
-import { httpRouteValidator } from './httproute-schema';
 
 const registry = ModelRegistry.fromClaimName('model-registry', { access: RegistryAccess.READ_WRITE_MANY });
 const base: ModelServerProps = { model: 'recommend', registry, runtime: ServingRuntime.tensorflowServing() };
@@ -115,8 +115,8 @@ describe('opt-in HTTPRoute: exact weights through the Gateway API', () => {
   test('a Service per version and an HTTPRoute weighing them 90/10, valid against the HTTPRoute CRD schema, saying it needs the CRD', () => {
     const objects = routed();
     const route = findOne(objects, 'HTTPRoute');
-    const validate = httpRouteValidator();
-    expect(validate(route) ? [] : validate.errors).toEqual([]);
+    // verify checks the route against the Gateway API v1.0.0 CRD schema it ships, as strictly as the core objects against 1.27.
+    expect(verifyObjects(objects).problems).toEqual([]);
     expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(route.metadata.annotations['mlops.cdk8s.io/requires-crd']).toMatch(/^httproutes\.gateway\.networking\.k8s\.io \(Gateway API v1\.0 or later/);
     expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra', sectionName: 'https' }]);
@@ -130,47 +130,47 @@ describe('opt-in HTTPRoute: exact weights through the Gateway API', () => {
       expect(selects(selector, named(objects, 'Deployment', deployment).spec.template)).toBe(true);
       for (const other of objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== deployment)) expect(selects(selector, other.spec.template)).toBe(false);
     }
-    // Every core object meets the strict 1.27 schema; the route is the one kind verify has no schema for.
-    expect(errorsOf(objects.filter((o) => o.kind !== 'HTTPRoute'))).toEqual([]);
-    expect(verifyObjects([route]).problems.map((p) => p.rule)).toEqual(['schema/unknown-kind']);
     expect(findOne(objects, 'Service', (o) => o.metadata.name === 'rec').metadata.annotations['mlops.cdk8s.io/split']).toBe(
       'stable=12 90% (9 pods), canary=13 10% (1 pod); the HTTPRoute weighs requests exactly; this Service, for callers inside the cluster, splits per pod');
   });
 
-  test('the cdk8s validation plugin refuses the unchecked route by default and passes it with unknownKinds: warning, as docs/serving.md says', async () => {
+  /** The route as synthesized, and broken three ways: a misspelt field, a weight over the Gateway API's 1000000, no backend name. */
+  const brokenRoute = () => {
+    const broken = JSON.parse(JSON.stringify(findOne(routed(), 'HTTPRoute')));
+    broken.spec.rules[0].backendRefs[0].weigth = 90;
+    broken.spec.rules[0].backendRefs[1].weight = 2_000_000;
+    delete broken.spec.rules[0].backendRefs[1].name;
+    return broken;
+  };
+
+  test('verify checks the route strictly: an unknown field, a weight out of range and a missing backend name are errors naming the path and the fix', () => {
+    expect(verifyObjects([brokenRoute()], { namespace: 'ml' }).problems.map((p) => `${p.severity} ${p.rule} ${p.message}`)).toEqual([
+      'error schema/unknown-field HTTPRoute/ml/rec: unknown field "weigth" at /spec/rules/0/backendRefs/0; did you mean "weight"?',
+      'error schema/required HTTPRoute/ml/rec: missing required field "name" at /spec/rules/0/backendRefs/1; add name',
+      'error schema/range HTTPRoute/ml/rec: 2000000 at /spec/rules/0/backendRefs/1/weight is out of range; use a number from 0 to 1000000',
+    ]);
+  });
+
+  test('the cdk8s validation plugin checks the route strictly by default: the valid one passes with no violation, the broken one fails', async () => {
     const { outdir, files } = synth((app) => {
       new ModelServer(new Chart(app, 'serving', { namespace: 'ml' }), 'rec', {
         ...base, version: 12, split: ServingSplit.canary({ version: 13, share: 10 }), trafficSplit: TrafficSplit.httpRoute({ gateway: { name: 'public' } }),
       });
     });
-    const manifest = join(outdir, Object.keys(files)[0]);
-    const run = async (props: ConstructorParameters<typeof MlopsValidation>[0]) => {
+    const brokenManifest = join(mkdtempSync(join(tmpdir(), 'mlops-route-')), 'route.k8s.yaml');
+    writeFileSync(brokenManifest, stringify(brokenRoute()));
+    const run = async (manifest: string) => {
       const result: { status?: string; rules: string[] } = { rules: [] };
       const context: ValidationContextLike = {
         manifests: [manifest], pkg: 'cdk8s-mlops', version: '0.0.0', metadata: {}, logger: { log: () => undefined },
         report: { addViolation: (v) => { result.rules.push(v.ruleName); }, submit: (status) => { result.status = status; } },
         parseManifest: (p) => parseAllDocuments(readFileSync(p, 'utf8')).map((d) => d.toJS()),
       };
-      await new MlopsValidation(props).validate(context);
+      await new MlopsValidation({}).validate(context);
       return result;
     };
-    expect(await run({})).toEqual({ status: 'failure', rules: ['error: schema/unknown-kind'] });
-    expect(await run({ unknownKinds: 'warning' })).toEqual({ status: 'success', rules: ['warning: schema/unknown-kind'] });
-  });
-
-  test('the CRD check is strict: an unknown field, a weight out of range and a missing backend name fail it', () => {
-    const validate = httpRouteValidator();
-    const route = findOne(routed(), 'HTTPRoute');
-    const broken = JSON.parse(JSON.stringify(route));
-    broken.spec.rules[0].backendRefs[0].weigth = 90;
-    broken.spec.rules[0].backendRefs[1].weight = 2_000_000;
-    delete broken.spec.rules[0].backendRefs[1].name;
-    expect(validate(broken)).toBe(false);
-    expect(validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).sort()).toEqual([
-      '/spec/rules/0/backendRefs/0 additionalProperties',
-      '/spec/rules/0/backendRefs/1 required',
-      '/spec/rules/0/backendRefs/1/weight maximum',
-    ]);
+    expect(await run(join(outdir, Object.keys(files)[0]))).toEqual({ status: 'success', rules: [] });
+    expect(await run(brokenManifest)).toEqual({ status: 'failure', rules: ['error: schema/unknown-field', 'error: schema/required', 'error: schema/range'] });
   });
 });
 

@@ -4,6 +4,9 @@ import * as path from 'path';
 import { main } from '../../src/cli/main';
 import { ManifestObject, ObserverView, simulate, SimulateOptions } from '../../src/verify/simulator';
 import { dag, synthPipeline } from '../simulation/fixtures';
+import { behaviour, sweepPipeline } from '../simulation/sweep-fixture';
+import { branchPipeline } from '../values/fixtures';
+import { Testing } from 'cdk8s';
 import { realKubectl } from '../support/kubectl';
 
 /**
@@ -32,14 +35,14 @@ const readerRbac = (rules: object[] = [LIST_JOBS, GET_CONFIGMAPS]): ManifestObje
 
 type Seen = { code: number; stdout: string; stderr: string };
 
-/** Runs `cdk8s-mlops status demo -n ml ...` with the real kubectl against the simulation. */
-async function status(view: ObserverView, ...argv: string[]): Promise<Seen> {
+/** Runs `cdk8s-mlops status <pipeline> -n ml` with the real kubectl against the simulation. */
+async function status(view: ObserverView, pipeline = 'demo'): Promise<Seen> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-status-'));
   try {
     fs.writeFileSync(path.join(home, 'kubeconfig'), view.kubeconfig);
     let stdout = '';
     let stderr = '';
-    const code = await main(['status', 'demo', '-n', 'ml', ...argv], {
+    const code = await main(['status', pipeline, '-n', 'ml'], {
       out: (t) => { stdout += t; },
       err: (t) => { stderr += t; },
       now: () => new Date(view.now * 1000),
@@ -128,5 +131,51 @@ describe('cdk8s-mlops status against the simulated cluster', () => {
     const { mid } = await observedRun([]);
     expect(mid.code).toBe(5);
     expect(mid.stderr).toContain('Error from server (Forbidden): jobs.batch is forbidden: User "status-reader" cannot list resource "jobs" in API group "batch" in the namespace "ml"');
+  });
+});
+
+/** Simulates `objects` and runs status on `pipeline` once the run is over. */
+async function statusAfter(objects: ManifestObject[], pipeline: string, steps: SimulateOptions['steps']): Promise<Seen> {
+  let end: Seen | undefined;
+  const r = await simulate([...objects, ...readerRbac()], {
+    namespace: 'ml',
+    steps,
+    observer: { user: READER, at: [], look: async (view) => { if (view.final) end = await status(view, pipeline); } },
+  });
+  expect(r.errors).toEqual([]);
+  return end!;
+}
+
+describe('status shows why a step failed or was skipped, as the coordinator decided it', () => {
+  test('a value over the size limit: the reporter\'s reason on the failed step, not the Job controller\'s, and in its downstream\'s skip', async () => {
+    const values = { accuracy: '0.91', url: 'https://models.acme/churn/7', promoted: 'true', report: JSON.stringify({ rows: 'x'.repeat(5000) }) };
+    const end = await statusAfter(Testing.synth(branchPipeline(Testing.app()).p) as ManifestObject[], 'branch', {
+      train: { files: Object.fromEntries(Object.entries(values).map(([k, v]) => [`$MLOPS_VALUES/${k}`, v])) },
+    });
+    const reason = "value 'report' is 5011 bytes, over the limit of 4096 bytes for all values of a step together; write large results to an artifact";
+    expect(end.stderr).toBe('');
+    expect(end.code).toBe(3);
+    const lines = end.stdout.split('\n');
+    expect(lines.slice(1, 5)).toEqual([
+      `  train     failed    ${reason}`,
+      `  deploy    skipped   upstream step 'train' failed: ${reason}`,
+      `  retrain   skipped   upstream step 'train' failed: ${reason}`,
+      // none-failed: its upstreams were skipped, none failed.
+      '  announce  complete  in 10s',
+    ]);
+    expect(lines[6]).toBe(`run failed: step train failed (${reason})`);
+  });
+
+  test('a sweep over its failure budget: each failed trial says so, and the run\'s reason names the group and its failures', async () => {
+    const end = await statusAfter(sweepPipeline(), 'hpo', behaviour([1, 4, 6, 9]));
+    expect(end.stderr).toBe('');
+    expect(end.code).toBe(3);
+    const line = (step: string) => end.stdout.split('\n').find((l) => l.startsWith(`  ${step} `))!.replace(/ +/g, ' ');
+    expect(line('tune-trial-4')).toBe(' tune-trial-4 failed BackoffLimitExceeded: Job has reached the specified backoff limit; over the failure budget of tune (4 failed, 3 allowed)');
+    expect(line('tune-trial-5')).toMatch(/^ tune-trial-5 complete in \d+s$/);
+    expect(line('tune-select')).toBe(' tune-select failed BackoffLimitExceeded: Job has reached the specified backoff limit');
+    expect(line('deploy')).toBe(" deploy skipped upstream step 'tune-select' failed: BackoffLimitExceeded");
+    expect(end.stdout.trimEnd().split('\n').pop()).toBe('run failed: 4 of 12 steps of tune failed, over its failure budget of 3: tune-trial-1, tune-trial-4, tune-trial-6, tune-trial-9; '
+      + 'step tune-select failed (BackoffLimitExceeded: Job has reached the specified backoff limit)');
   });
 });

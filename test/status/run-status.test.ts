@@ -126,6 +126,40 @@ describe('the state of a run, from one Job list', () => {
     expect(run.startedAt).toEqual(time(10));
   });
 
+  test('failures within a group\'s failure budget (plan column 8) say so and do not fail the run; without a coordinator either', () => {
+    const failed = { at: 50, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    const trials = [
+      stepJob('tune-trial-0', { released: true, started: 0, completed: 40 }),
+      stepJob('tune-trial-1', { released: true, started: 0, failed }),
+      stepJob('tune-trial-2', { released: true, started: 0, completed: 45 }),
+      stepJob('tune-select', { after: ['tune-trial-0', 'tune-trial-1', 'tune-trial-2'], released: true, started: 60, completed: 70 }),
+    ];
+    const plan = [0, 1, 2].map((i) => `tune-trial-${i}\tchurn-tune-trial-${i}-0a1b2c3d\t-\tall-succeeded\tjob\t-\t-\ttune:1\ttune:3`).join('\n')
+      + '\ntune-select\tchurn-tune-select-0a1b2c3d\ttune-trial-0,tune-trial-1,tune-trial-2\tall-done\n';
+    for (const jobs of [list(coordinatorJob({ completed: 80 }), ...trials), list(...trials)]) {
+      const run = runStatus(jobs, 'churn', time(90), plan);
+      expect(run.outcome).toBe('succeeded');
+      expect(run.outcomeReason).toBeUndefined();
+      expect(run.steps.find((s) => s.step === 'tune-trial-1')!.reason)
+        .toBe('BackoffLimitExceeded: Job has reached the specified backoff limit; within the failure budget of tune (1 failed, 1 allowed)');
+    }
+  });
+
+  test('a step the coordinator failed without running it (a value its producer did not write): the ledger\'s state, the reason it wrote on the Job', () => {
+    // "K" is positions 0 and 1: complete (1) and failed (2), 1 << 3 | 2 = 10.
+    const coordinator = coordinatorJob({ failed: { at: 30, exitCode: 3 } });
+    coordinator.metadata.annotations = { 'mlops.cdk8s.io/ledger': 'K', 'mlops.cdk8s.io/ledger-notes': '{"1":"value train.accuracy was not produced"}' };
+    const jobs = list(
+      coordinator,
+      stepJob('train', { released: true, started: 0, completed: 20 }),
+      stepJob('deploy', { after: ['train'], annotations: { 'mlops.cdk8s.io/skipped': 'value train.accuracy was not produced' } }),
+    );
+    const plan = 'train\tchurn-train-0a1b2c3d\t-\ndeploy\tchurn-deploy-0a1b2c3d\ttrain\tall-succeeded\tjob\t{"left":{"step":"train","value":"accuracy"},"op":">=","right":{"const":0.8}}\n';
+    const run = runStatus(jobs, 'churn', time(40), plan);
+    expect(run.steps.map((s) => [s.step, s.state, s.reason])).toEqual([['train', 'complete', undefined], ['deploy', 'failed', 'value train.accuracy was not produced']]);
+    expect(run.outcomeReason).toBe('step deploy failed (value train.accuracy was not produced)');
+  });
+
   test('Job fields of the wrong type are ignored, not trusted', () => {
     const bad = stepJob('x', { released: true });
     bad.status = { startTime: 'yesterday', conditions: [{ type: 'Complete', status: 'True' }, 'junk'], active: '3' };

@@ -262,17 +262,29 @@ describe('strict schema validation', () => {
       const wf = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'x' } };
       const [p] = validateSchema(wf);
       expect(p.severity).toBe('error');
-      expect(p.message).toBe('Workflow/default/x: no Kubernetes 1.27 schema for argoproj.io/v1alpha1 Workflow, so it was not checked; verify knows the built-in kinds (core, apps, batch, rbac, policy, autoscaling, networking, ...); pass unknownKinds: "warning" to accept custom resources unchecked');
+      expect(p.message).toBe('Workflow/default/x: no Kubernetes 1.27 schema for argoproj.io/v1alpha1 Workflow, so it was not checked; verify knows the built-in kinds (core, apps, batch, rbac, policy, autoscaling, networking, ...) and gateway.networking.k8s.io/v1 HTTPRoute; pass unknownKinds: "warning" to accept custom resources unchecked');
       expect(validateSchema(wf, { unknownKinds: 'warning' }).map((x) => x.severity)).toEqual(['warning']);
       expect(validateSchema(wf, { unknownKinds: 'ignore' })).toEqual([]);
     });
 
     test.each([
       ['v1', 'Namespace'], ['networking.k8s.io/v1', 'NetworkPolicy'], ['policy/v1', 'PodDisruptionBudget'],
-      ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['apps/v1', 'StatefulSet'], ['batch/v1', 'CronJob'],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['apps/v1', 'StatefulSet'], ['batch/v1', 'CronJob'], ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
     ])('%s %s is known', (apiVersion, kind) => {
       expect(validateSchema({ apiVersion, kind, metadata: { name: 'x' } }).filter((p) => p.rule.startsWith('schema/unknown'))).toEqual([]);
     });
+  });
+
+  test('the Gateway API\'s other kinds stay custom resources: unchecked as unknownKinds says, never taken for a misspelt HTTPRoute', () => {
+    const gateway = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'public' }, spec: { gatewayClassName: 'x', listeners: [] } };
+    expect(validateSchema(gateway, { unknownKinds: 'warning' }).map((p) => `${p.severity} ${p.rule} ${p.message}`)).toEqual([
+      'warning schema/unknown-kind Gateway/default/public: no Kubernetes 1.27 schema for gateway.networking.k8s.io/v1 Gateway, so it was not checked; '
+      + 'verify knows the built-in kinds (core, apps, batch, rbac, policy, autoscaling, networking, ...) and gateway.networking.k8s.io/v1 HTTPRoute; '
+      + 'pass unknownKinds: "warning" to accept custom resources unchecked',
+    ]);
+    // An HTTPRoute of a version verify has no schema for is not checked against v1's either.
+    expect(validateSchema({ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'HTTPRoute', metadata: { name: 'r' }, spec: { bogus: 1 } }, { unknownKinds: 'warning' })
+      .map((p) => p.rule)).toEqual(['schema/unknown-kind']);
   });
 
   test('a document that is not an object', () => {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { AddressInfo } from 'net';
+import { SimulatorSetupError } from './load';
 
 /** One request the object store answered, in the order they arrived. */
 export interface ObjectStoreRequest {
@@ -263,5 +264,5 @@ export function findAws(): string {
       // not a working aws: try the next
     }
   }
-  throw new Error(`no AWS CLI version 2 found (${candidates.slice(0, 3).join(', ')}...): ${HOW_TO_GET_AWS}`);
+  throw new SimulatorSetupError(`no AWS CLI version 2 found (${candidates.slice(0, 3).join(', ')}...): ${HOW_TO_GET_AWS}`);
 }

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { ApiRequest, ApiServer } from './api-server';
 import { Cluster, condition, Job, parseTime, Pod } from './cluster';
 import { findKubectl, KubectlClient, NoKubectlError } from './kubectl-client';
-import { PIPELINE_LABEL, ROLE_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
+import { PIPELINE_LABEL, ROLE_LABEL, RUN_LABEL, SKIPPED_ANNOTATION, STEP_LABEL } from '../../conventions';
 import { followChild } from './child-output';
 import { CronJobController } from './cronjob-controller';
 import { LibraryPodRunner, LibraryProc } from './library-pod-runner';
@@ -355,13 +355,19 @@ class Simulation {
     }
   }
 
-  /** The modelled behaviour of a Job's user container: its step's in `options.steps`, else `defaultDuration` and exit 0. */
+  /**
+   * The modelled behaviour of a Job's user container: its step's in `options.steps` (for a
+   * Job of a run, that run's entry of its `runs` when there is one), else `defaultDuration`
+   * and exit 0.
+   */
   private stepBehaviour(job: ManifestObject): StepBehaviour {
     const step = job.metadata.labels?.[STEP_LABEL];
     const cronJob = (job.metadata.ownerReferences ?? []).find((r: any) => r.controller === true && r.kind === 'CronJob')?.name;
-    return (step !== undefined ? this.options.steps?.[step] : undefined)
+    const behaviour = (step !== undefined ? this.options.steps?.[step] : undefined)
       ?? (step === undefined && cronJob !== undefined ? this.options.cronJobs?.[cronJob] : undefined)
       ?? { durations: [this.options.defaultDuration ?? 10] };
+    const run = job.metadata.labels?.[RUN_LABEL];
+    return (run !== undefined ? behaviour.runs?.[run] : undefined) ?? behaviour;
   }
 
   /** The run options name steps of the plan in the coordinator's ConfigMap. */

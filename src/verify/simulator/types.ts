@@ -39,6 +39,12 @@ export interface StepBehaviour {
   readonly files?: Readonly<Record<string, string>>;
   /** Per completion index of an Indexed Job, overriding the lists above. */
   readonly indexes?: Readonly<Record<number, StepBehaviour>>;
+  /**
+   * Per run of a pipeline with runs, by run id (the Job's `mlops.cdk8s.io/run` label, the
+   * run's coordinator Job name), replacing this behaviour in that run's Jobs: e.g. a step
+   * that writes another value in each run.
+   */
+  readonly runs?: Readonly<Record<string, StepBehaviour>>;
 }
 
 /** Faults to inject; times are simulated seconds after the first apply. */
