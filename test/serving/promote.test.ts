@@ -16,6 +16,16 @@ function errorsOf(objects: K8sObject[]) {
   return verifyObjects(objects).problems.filter((p) => p.severity === 'error');
 }
 
+/** A promotion that tells no server: valid, no hook env, and no token, ServiceAccount or Role. */
+function expectNoHooksAndNoToken(objects: K8sObject[]) {
+  expect(errorsOf(objects)).toEqual([]);
+  const pod = stepJobs(objects).promote.spec.template.spec;
+  expect(pod.automountServiceAccountToken).toBe(false);
+  expect(pod.serviceAccountName).toBeUndefined();
+  expect(envOf(pod.containers[0]).MLOPS_PROMOTION_HOOKS).toBeUndefined();
+  expect(objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-promote')).toEqual([]);
+}
+
 /** train -> evaluate (+ gate) -> promote, with `props` over the defaults. */
 function promotion(app: App, props: (evaluate: Evaluate, p: Pipeline) => Partial<PromoteProps> = () => ({})) {
   const p = new Pipeline(app, 'churn', { namespace: 'ml', defaults: { image: 'ghcr.io/acme/churn:1.0.0' } });
@@ -82,12 +92,7 @@ describe('Promote', () => {
         ],
       }));
     });
-    expect(errorsOf(objects)).toEqual([]);
-    const pod = stepJobs(objects).promote.spec.template.spec;
-    expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.serviceAccountName).toBeUndefined();
-    expect(envOf(pod.containers[0]).MLOPS_PROMOTION_HOOKS).toBeUndefined();
-    expect(objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-promote')).toEqual([]);
+    expectNoHooksAndNoToken(objects);
   });
 
   test('a split (both tracks pinned) and MLServer (its reloader loads new versions) need nothing; a plain image server is restarted', () => {
@@ -138,12 +143,7 @@ describe('Promote', () => {
         ],
       }));
     });
-    expect(errorsOf(objects)).toEqual([]);
-    const pod = stepJobs(objects).promote.spec.template.spec;
-    expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.serviceAccountName).toBeUndefined();
-    expect(envOf(pod.containers[0]).MLOPS_PROMOTION_HOOKS).toBeUndefined();
-    expect(objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'churn-promote')).toEqual([]);
+    expectNoHooksAndNoToken(objects);
   });
 
   test('hooks of several servers and custom hooks share one Role: one rule per kind, names merged', () => {
