@@ -18,8 +18,9 @@ import { BATCH_CLAIMS_MOUNT } from './batch-data';
 import type { BatchInferenceProps } from './batch-inference-props';
 import { MODEL_LABEL } from './model-server';
 import { resolvePodSecurity } from './pod-security';
-import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../model/object-store';
+import { OBJECT_STORE_SCRIPT } from '../model/object-store';
 import { registryS3Script } from '../backends/plain/assets';
+import { objectStoreClientContainer } from '../backends/plain/object-store-client';
 import { REGISTRY_MOUNT, RegistryAccess } from './registry';
 import { printWarningsAtSynth } from './synth-warnings';
 import {
@@ -170,20 +171,13 @@ export class BatchInference extends Construct {
     const initContainers: k8s.Container[] = [];
     if (store) {
       // The newest ready version (or the pinned one), downloaded whole; none ready fails the run (exit 3).
-      initContainers.push({
-        name: PULL_MODEL,
-        image: store.clientImage,
-        imagePullPolicy: 'IfNotPresent',
-        command: ['/bin/bash', `${SCRIPT_DIR}/${OBJECT_STORE_SCRIPT}`, 'pull', modelPath, props.version === undefined ? '' : String(props.version), 'fail'],
-        env: [...objectStoreEnv(store, props.model), { name: 'HOME', value: '/tmp' }],
+      initContainers.push(objectStoreClientContainer({
+        name: PULL_MODEL, store, model: props.model, security: o.security,
+        args: ['pull', modelPath, props.version === undefined ? '' : String(props.version), 'fail'],
         resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '20m', memory: '96Mi' } },
-        securityContext,
-        volumeMounts: [
-          { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'registry', mountPath: REGISTRY_MOUNT },
-        ],
-      });
+        script: { volume: 'script', mountPath: SCRIPT_DIR },
+        target: { volume: 'registry', mountPath: REGISTRY_MOUNT },
+      }));
     }
     initContainers.push({
       name: PICK_VERSION,

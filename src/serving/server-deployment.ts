@@ -4,9 +4,11 @@ import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
 import type { StepSecurity } from '../model/container-spec';
 import { containerSecurityContext, podSecurityContext } from '../backends/plain/security';
 import { shortHash } from '../model/names';
-import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../model/object-store';
+import { OBJECT_STORE_SCRIPT } from '../model/object-store';
 import type { ObjectStorePrefix } from '../model/object-store';
 import { registryS3Script } from '../backends/plain/assets';
+import { objectStoreClientContainer } from '../backends/plain/object-store-client';
+import type * as k8s from '../backends/plain/k8s-types';
 import type { ModelRegistry } from './registry';
 import { REGISTRY_MOUNT } from './registry';
 import type { RuntimeContainer } from './runtime';
@@ -173,26 +175,17 @@ const CLIENT_RESOURCES = { limits: { cpu: '500m', memory: '256Mi' }, requests: {
  */
 function objectStoreContainers(
   scope: Construct, id: string, props: ServerDeploymentProps, store: ObjectStorePrefix, security: Required<StepSecurity>, volumes: Array<Record<string, unknown>>,
-): { init: Array<Record<string, unknown>>; sidecar: Array<Record<string, unknown>> } {
+): { init: k8s.Container[]; sidecar: k8s.Container[] } {
   const script = registryS3Script();
   const configName = `${props.name}-registry-${shortHash(script)}`;
   new ApiObject(scope, `${id}RegistryScript`, {
     apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configName, labels: props.labels }, data: { [OBJECT_STORE_SCRIPT]: script },
   });
   volumes.push({ name: 'registry-script', configMap: { name: configName } });
-  const container = (name: string, args: string[]) => ({
-    name,
-    image: store.clientImage,
-    imagePullPolicy: 'IfNotPresent',
-    command: ['/bin/bash', `${REGISTRY_SCRIPT_DIR}/${OBJECT_STORE_SCRIPT}`, ...args],
-    env: [...objectStoreEnv(store, props.model), { name: 'HOME', value: '/tmp' }],
-    resources: CLIENT_RESOURCES,
-    securityContext: containerSecurityContext(security),
-    volumeMounts: [
-      { name: 'registry-script', mountPath: REGISTRY_SCRIPT_DIR, readOnly: true },
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'registry', mountPath: REGISTRY_MOUNT },
-    ],
+  const container = (name: string, args: string[]) => objectStoreClientContainer({
+    name, store, model: props.model, args, security, resources: CLIENT_RESOURCES,
+    script: { volume: 'registry-script', mountPath: REGISTRY_SCRIPT_DIR },
+    target: { volume: 'registry', mountPath: REGISTRY_MOUNT },
   });
   return {
     init: [container('pull-model', ['pull', props.modelPath, props.version === undefined ? '' : String(props.version), 'wait'])],

@@ -5,7 +5,7 @@ import type * as k8s from './k8s-types';
 import type { Reporter } from './reporter';
 import { containerSecurityContext, COORDINATOR_SECURITY, podSecurityContext } from './security';
 import { artifactEnvName, WORKSPACE_MOUNT } from './step-job';
-import { OBJECT_STORE_SCRIPT, objectStoreEnv } from '../../model/object-store';
+import { objectStoreClientContainer } from './object-store-client';
 
 /** Exit code of the gate script when the metrics cannot be judged: the Job fails at once. */
 export const EXIT_GATE_BAD_METRICS = 3;
@@ -62,6 +62,9 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
     ctx.reporter.tokenMount(),
   ];
   const baseline = gate.baseline?.location;
+  // The kubectl image's nonroot uid, in the steps' group, so the workspace's group (its
+  // fsGroup) stays as the steps set it and the metrics stay readable.
+  const security = { ...COORDINATOR_SECURITY, group: 1000 };
   let initContainers: k8s.Container[] | undefined;
   if (baseline) {
     env.push(
@@ -73,26 +76,17 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
       // The newest ready version's lineage.json, downloaded into an emptyDir laid out as a
       // claim registry (<model>/<version>/): gate.sh reads it as it reads a claim.
       volumes.push({ name: 'baseline', emptyDir: { sizeLimit: '1Mi' } }, { name: 'registry-script', configMap: { name: ctx.registryScriptConfigMap! } });
-      initContainers = [{
-        name: 'fetch-baseline',
-        image: baseline.objectStore.clientImage,
-        imagePullPolicy: 'IfNotPresent',
-        command: ['/bin/bash', `${REGISTRY_SCRIPT_MOUNT}/${OBJECT_STORE_SCRIPT}`, 'baseline', `${BASELINE_MOUNT}/${baseline.path}`],
-        env: [...objectStoreEnv(baseline.objectStore, baseline.path), { name: 'HOME', value: '/tmp' }],
+      initContainers = [objectStoreClientContainer({
+        name: 'fetch-baseline', store: baseline.objectStore, model: baseline.path, security,
+        args: ['baseline', `${BASELINE_MOUNT}/${baseline.path}`],
         resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-        volumeMounts: [
-          { name: 'registry-script', mountPath: REGISTRY_SCRIPT_MOUNT, readOnly: true },
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'baseline', mountPath: BASELINE_MOUNT },
-        ],
-      }];
+        script: { volume: 'registry-script', mountPath: REGISTRY_SCRIPT_MOUNT },
+        target: { volume: 'baseline', mountPath: BASELINE_MOUNT },
+      })];
     } else {
       volumes.push({ name: 'baseline', persistentVolumeClaim: { claimName: baseline.claimName!, readOnly: true } });
     }
   }
-  // The kubectl image's nonroot uid, in the steps' group, so the workspace's group (its
-  // fsGroup) stays as the steps set it and the metrics stay readable.
-  const security = { ...COORDINATOR_SECURITY, group: 1000 };
   const spec: k8s.JobSpec = {
     suspend: true,
     // An API error while writing the verdict is worth a retry; a rejection exits 0 and
@@ -113,7 +107,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
         automountServiceAccountToken: false,
         enableServiceLinks: false,
         securityContext: podSecurityContext(security),
-        initContainers: initContainers?.map((c) => ({ ...c, securityContext: containerSecurityContext(security) })),
+        initContainers,
         containers: [{
           name: 'gate',
           image: ctx.image,
