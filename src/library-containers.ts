@@ -20,3 +20,8 @@ export const LIBRARY_CONTAINER_NAMES: readonly string[] = [PREPARE_OUTPUTS_CONTA
 
 /** Where in-cluster clients (kubectl among them) read the pod's ServiceAccount token, CA and namespace. */
 export const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Where a library container mounts the ConfigMap holding its script (and the coordinator its plan and templates). */
+export const LIBRARY_SCRIPT_DIR = '/etc/mlops';
+/** Where `registry-s3.sh` is mounted beside another library script (a gate's baseline fetch, a server's pull and sync). */
+export const REGISTRY_SCRIPT_DIR = '/etc/mlops-registry';

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
-import { MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
+import { LIBRARY_SCRIPT_DIR, MANAGED_BY_LABEL, MANAGED_BY_LIBRARY } from '../library-containers';
 import type { StepSecurity } from '../model/container-spec';
 import { cronJobNameProblem } from '../model/cron';
 import { wholeSecondsProblem } from '../model/durations';
@@ -29,8 +29,6 @@ import {
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_TIMEOUT_SECONDS = 3600;
-/** Where the version-picking script is mounted from its ConfigMap. */
-const SCRIPT_DIR = '/etc/mlops';
 const SCRIPT_KEY = 'pick-version.sh';
 const PICK_VERSION = 'pick-version';
 /** Object store: the init container that downloads the version before pick-version links it. */
@@ -175,7 +173,7 @@ export class BatchInference extends Construct {
         name: PULL_MODEL, store, model: props.model, security: o.security,
         args: ['pull', modelPath, props.version === undefined ? '' : String(props.version), 'fail'],
         resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '20m', memory: '96Mi' } },
-        script: { volume: 'script', mountPath: SCRIPT_DIR },
+        script: { volume: 'script', mountPath: LIBRARY_SCRIPT_DIR },
         target: { volume: 'registry', mountPath: REGISTRY_MOUNT },
       }));
     }
@@ -183,11 +181,11 @@ export class BatchInference extends Construct {
       name: PICK_VERSION,
       image: o.utilityImage,
       imagePullPolicy: 'IfNotPresent',
-      command: ['/bin/bash', `${SCRIPT_DIR}/${SCRIPT_KEY}`, ...waitForVersionArgs(modelPath, props.version, 'fail')],
+      command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/${SCRIPT_KEY}`, ...waitForVersionArgs(modelPath, props.version, 'fail')],
       resources: small,
       securityContext,
       volumeMounts: [
-        { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
+        { name: 'script', mountPath: LIBRARY_SCRIPT_DIR, readOnly: true },
         { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
         { name: 'current', mountPath: CURRENT_VERSION_DIR },
       ],

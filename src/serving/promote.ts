@@ -1,4 +1,5 @@
 import { ApiObject, Size } from 'cdk8s';
+import { LIBRARY_SCRIPT_DIR } from '../library-containers';
 import type { Construct } from 'constructs';
 import type { ApprovedModel } from '../model/artifact';
 import { BatchStep } from '../model/batch-step';
@@ -17,8 +18,6 @@ import type { ModelRegistry } from './registry';
 
 /** Where a promotion mounts the registry, read-write. */
 export const PROMOTION_REGISTRY_MOUNT = '/mnt/registry';
-/** Where a promotion mounts its script. */
-const SCRIPT_DIR = '/etc/mlops';
 /** Object store: where the promotion's containers hand over the lineage and the published version. */
 const HANDOVER_DIR = '/run/mlops-promote';
 
@@ -98,7 +97,7 @@ export class Promote extends BatchStep {
       image,
       imagePullPolicy: 'IfNotPresent',
       containerName: 'promote',
-      command: ['/bin/bash', `${SCRIPT_DIR}/promote.sh`, ...(store ? ['tell', version] : [])],
+      command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/promote.sh`, ...(store ? ['tell', version] : [])],
       retries: props.retries ?? 2,
       // Copying is bound by the volume, not the cpu; jq and kubectl fit in little memory.
       resources: PROMOTE_RESOURCES,
@@ -106,16 +105,16 @@ export class Promote extends BatchStep {
         store
           ? { mountPath: HANDOVER_DIR, volume: StepVolume.emptyDir({ sizeLimit: Size.mebibytes(1) }) }
           : { mountPath: PROMOTION_REGISTRY_MOUNT, volume: StepVolume.fromClaimName(props.registry?.claimName ?? '') },
-        { mountPath: SCRIPT_DIR, volume: StepVolume.fromConfigMapName(scriptConfigMap), readOnly: true },
+        { mountPath: LIBRARY_SCRIPT_DIR, volume: StepVolume.fromConfigMapName(scriptConfigMap), readOnly: true },
       ],
     });
     if (store) {
       this.initContainers.push(
-        { name: 'lineage', image, command: ['/bin/bash', `${SCRIPT_DIR}/promote.sh`, 'lineage', lineage], env: {}, resources: PROMOTE_RESOURCES },
+        { name: 'lineage', image, command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/promote.sh`, 'lineage', lineage], env: {}, resources: PROMOTE_RESOURCES },
         {
           name: 'publish',
           image: store.clientImage,
-          command: ['/bin/bash', `${SCRIPT_DIR}/registry-s3.sh`, 'publish', '$(MLOPS_INPUT_MODEL)', lineage, version],
+          command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/registry-s3.sh`, 'publish', '$(MLOPS_INPUT_MODEL)', lineage, version],
           env: Object.fromEntries(objectStoreEnv(store, props.modelName).map(({ name, ...value }) => [name, value])),
           // The AWS CLI (Python) uploading a model: more memory than jq.
           resources: { cpu: { request: { amount: '100m' }, limit: { amount: '1' } }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) } },

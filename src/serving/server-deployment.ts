@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { REGISTRY_SCRIPT_DIR } from '../library-containers';
 import type { Construct } from 'constructs';
 import { EXTERNAL_REFS_ANNOTATION } from '../conventions';
 import type { StepSecurity } from '../model/container-spec';
@@ -160,8 +161,6 @@ export function renderServerDeployment(scope: Construct, id: string, props: Serv
   });
 }
 
-/** Where the object-store script is mounted in a server pod. */
-const REGISTRY_SCRIPT_DIR = '/etc/mlops-registry';
 /** The AWS CLI (Python) listing and downloading: more memory than bash. */
 const CLIENT_RESOURCES = { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '20m', memory: '96Mi' } };
 

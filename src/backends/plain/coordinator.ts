@@ -1,4 +1,5 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { LIBRARY_SCRIPT_DIR } from '../../library-containers';
 import type * as k8s from './k8s-types';
 import { Construct } from 'constructs';
 import { COORDINATOR_ROLE, COORDINATOR_SCRIPT_VOLUME, PIPELINE_LABEL, ROLE_LABEL } from '../../conventions';
@@ -19,7 +20,7 @@ export const EXIT_PIPELINE_REJECTED = 4;
 export const EXIT_PERMANENT_API_ERROR = 5;
 
 /** How the coordinator container starts: bash on the script mounted from the ConfigMap. */
-export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/coordinate.sh'];
+export const COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/coordinate.sh`];
 
 /** How long the coordinator Job outlives the run deadline, so it can stop and mark steps itself. */
 const DEADLINE_GRACE_SECONDS = 300;
@@ -174,7 +175,7 @@ export class Coordinator extends Construct {
       MLOPS_PIPELINE: this.pipeline.pipelineName,
       // A run's coordinator learns its name when it starts (runCoordinatorEnv).
       ...(runs ? {} : { MLOPS_SELF: this.versionedName() }),
-      MLOPS_PLAN: '/etc/mlops/plan',
+      MLOPS_PLAN: `${LIBRARY_SCRIPT_DIR}/plan`,
       MLOPS_POLL_SECONDS: String(this.props.pollInterval.toSeconds()),
       MLOPS_RUN_DEADLINE_SECONDS: String(this.pipeline.runDeadline.toSeconds()),
       MLOPS_MAX_PARALLEL: String(this.pipeline.maxParallel ?? 0),
@@ -216,7 +217,7 @@ export class Coordinator extends Construct {
             resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: `${this.memoryLimitMi()}Mi` } },
             securityContext: containerSecurityContext(COORDINATOR_SECURITY),
             volumeMounts: [
-              { name: COORDINATOR_SCRIPT_VOLUME, mountPath: '/etc/mlops', readOnly: true },
+              { name: COORDINATOR_SCRIPT_VOLUME, mountPath: LIBRARY_SCRIPT_DIR, readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
             ],
           }],

@@ -1,4 +1,5 @@
 import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
+import { LIBRARY_SCRIPT_DIR, REGISTRY_SCRIPT_DIR } from '../../library-containers';
 import type { Gate } from '../../model/gate';
 import type { Step } from '../../model/step';
 import type * as k8s from './k8s-types';
@@ -12,8 +13,6 @@ export const EXIT_GATE_BAD_METRICS = 3;
 
 /** Where a gate mounts the baseline's claim (or the emptyDir its object-store baseline is downloaded into). */
 const BASELINE_MOUNT = '/mnt/baseline';
-/** Where a gate with an object-store baseline mounts the library's registry script. */
-const REGISTRY_SCRIPT_MOUNT = '/etc/mlops-registry';
 
 /** What a gate Job needs besides the gate: names decided by the backend. */
 export interface GateJobContext {
@@ -56,7 +55,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
     ctx.reporter.tokenVolume(),
   ];
   const mounts: k8s.VolumeMount[] = [
-    { name: 'script', mountPath: '/etc/mlops', readOnly: true },
+    { name: 'script', mountPath: LIBRARY_SCRIPT_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'workspace', mountPath: WORKSPACE_MOUNT, readOnly: true },
     ctx.reporter.tokenMount(),
@@ -80,7 +79,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
         name: 'fetch-baseline', store: baseline.objectStore, model: baseline.path, security,
         args: ['baseline', `${BASELINE_MOUNT}/${baseline.path}`],
         resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-        script: { volume: 'registry-script', mountPath: REGISTRY_SCRIPT_MOUNT },
+        script: { volume: 'registry-script', mountPath: REGISTRY_SCRIPT_DIR },
         target: { volume: 'baseline', mountPath: BASELINE_MOUNT },
       })];
     } else {
@@ -112,7 +111,7 @@ export function renderGateJobSpec(gate: Gate, ctx: GateJobContext): k8s.JobSpec 
           name: 'gate',
           image: ctx.image,
           imagePullPolicy: 'IfNotPresent',
-          command: ['/bin/bash', '/etc/mlops/gate.sh'],
+          command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/gate.sh`],
           env,
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
           securityContext: containerSecurityContext(security),

@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { LIBRARY_SCRIPT_DIR } from '../../library-containers';
 import type { Construct } from 'constructs';
 import { PIPELINE_LABEL, STEP_LABEL } from '../../conventions';
 import type { Pipeline } from '../../model/pipeline';
@@ -9,8 +10,6 @@ import { WORKSPACE_MOUNT } from './step-job';
 /** The plan name of the step that deletes old runs' folders; a step of the pipeline cannot have it. */
 export const PRUNE_STEP = 'prune-runs';
 
-/** Where the prune step mounts its script (`assets/prune-runs.sh`), apart from the workspace and /tmp. */
-const SCRIPT_DIR = '/etc/mlops';
 
 /** The service account of the prune step: it may only list Jobs. */
 export function pruneServiceAccountName(pipeline: Pipeline): string {
@@ -66,7 +65,7 @@ export function pruneJobSpec(pipeline: Pipeline, image: string, workspaceClaim: 
           name: 'main',
           image,
           imagePullPolicy: 'IfNotPresent',
-          command: ['/bin/bash', `${SCRIPT_DIR}/prune-runs.sh`],
+          command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/prune-runs.sh`],
           env: [
             { name: 'MLOPS_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
             { name: 'MLOPS_PIPELINE', value: pipeline.pipelineName },
@@ -80,7 +79,7 @@ export function pruneJobSpec(pipeline: Pipeline, image: string, workspaceClaim: 
           volumeMounts: [
             { name: 'workspace', mountPath: WORKSPACE_MOUNT },
             { name: 'tmp', mountPath: '/tmp' },
-            { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
+            { name: 'script', mountPath: LIBRARY_SCRIPT_DIR, readOnly: true },
           ],
         }],
         volumes: [

@@ -1,4 +1,5 @@
 import type * as k8s from './k8s-types';
+import { LIBRARY_SCRIPT_DIR } from '../../library-containers';
 import { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, STEP_LABEL } from '../../conventions';
 import type { Pipeline } from '../../model/pipeline';
 import { PipelineRuns } from '../../model/schedule';
@@ -13,10 +14,10 @@ export const RUN_PLACEHOLDER = '@@run@@';
 export const RUN_HASH_PLACEHOLDER = '@@run-hash@@';
 
 /** How a run's coordinator starts: the prelude, which then runs coordinate.sh. */
-export const RUN_COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', '/etc/mlops/start-run.sh'];
+export const RUN_COORDINATOR_COMMAND: readonly string[] = ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/start-run.sh`];
 
 /** Where the coordinator finds the run templates. */
-const TEMPLATES_PATH = '/etc/mlops/jobs';
+const TEMPLATES_PATH = `${LIBRARY_SCRIPT_DIR}/jobs`;
 
 /**
  * An unused schedule for a pipeline run only on demand: its CronJob is suspended, so it never

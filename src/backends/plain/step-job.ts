@@ -6,7 +6,7 @@ import type { Step } from '../../model/step';
 import { sizeQuantity, toQuantities } from '../../model/resources';
 import type { StepVolume } from '../../model/step-volume';
 import { PIPELINE_LABEL, RUN_FAILURES_ANNOTATION, RUN_STATUS_ANNOTATION, STEP_LABEL, VALUE_IN_ANNOTATION_PREFIX } from '../../conventions';
-import { PREPARE_OUTPUTS_CONTAINER } from '../../library-containers';
+import { LIBRARY_SCRIPT_DIR, PREPARE_OUTPUTS_CONTAINER } from '../../library-containers';
 import { containerSecurityContext, podSecurityContext } from './security';
 import { addValuesReporter, ValuesReporterContext } from './values-reporter';
 import { usesWorkspace } from './workspace-claim';
@@ -42,9 +42,6 @@ export interface StepJobContext {
   /** For a step that runs a library script: the ConfigMap holding it. */
   readonly libraryScriptConfigMap?: string;
 }
-
-/** Where a step that runs a library script finds it. */
-const LIBRARY_SCRIPT_MOUNT = '/etc/mlops';
 
 /**
  * A step's directory in the workspace: `<mount>/<pipeline>/<step>-<hash>`. The hash covers
@@ -132,7 +129,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
   });
   if (spec.libraryScript !== undefined && ctx.libraryScriptConfigMap !== undefined) {
     volumes.push({ name: 'library-script', configMap: { name: ctx.libraryScriptConfigMap } });
-    mounts.push({ name: 'library-script', mountPath: LIBRARY_SCRIPT_MOUNT, readOnly: true });
+    mounts.push({ name: 'library-script', mountPath: LIBRARY_SCRIPT_DIR, readOnly: true });
   }
   spec.volumes.forEach((v, i) => {
     const source = volumeSource(v.volume);
@@ -156,7 +153,7 @@ export function renderStepJobSpec(spec: StepSpec, ctx: StepJobContext): k8s.JobS
     name: spec.containerName,
     image: spec.image,
     imagePullPolicy: spec.imagePullPolicy,
-    command: spec.libraryScript !== undefined ? ['/bin/bash', `${LIBRARY_SCRIPT_MOUNT}/${spec.libraryScript}`] : spec.command,
+    command: spec.libraryScript !== undefined ? ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/${spec.libraryScript}`] : spec.command,
     args: spec.args,
     env,
     resources: { limits, requests },

@@ -1,4 +1,4 @@
-import { REPORTER_CONTAINER } from '../../library-containers';
+import { LIBRARY_SCRIPT_DIR, REPORTER_CONTAINER } from '../../library-containers';
 import { BatchStep } from '../../model/batch-step';
 import type { StepSpec } from '../../model/container-spec';
 import type { GraphProblem, PipelineGraph } from '../../model/graph';
@@ -10,8 +10,6 @@ import { containerSecurityContext, COORDINATOR_SECURITY } from './security';
 /** Exit code of the reporter when a value is missing, of the wrong type or too large: the Job fails at once. */
 export const EXIT_BAD_VALUE = 3;
 
-/** Where the reporter's script is mounted, and its HOME (kubectl's cache), apart from the step's /tmp. */
-const SCRIPT_DIR = '/etc/mlops';
 const REPORTER_HOME = '/home/reporter';
 
 /** What the reporter needs from the backend: its image, script and identity. */
@@ -47,7 +45,7 @@ export function addValuesReporter(jobSpec: k8s.JobSpec, spec: StepSpec, ctx: Val
     name: REPORTER_CONTAINER,
     image: ctx.image,
     imagePullPolicy: 'IfNotPresent',
-    command: ['/bin/bash', `${SCRIPT_DIR}/report-values.sh`],
+    command: ['/bin/bash', `${LIBRARY_SCRIPT_DIR}/report-values.sh`],
     env: [
       { name: 'MLOPS_VALUES', value: VALUES_DIR },
       { name: 'MLOPS_VALUE_TYPES', value: JSON.stringify(types) },
@@ -63,7 +61,7 @@ export function addValuesReporter(jobSpec: k8s.JobSpec, spec: StepSpec, ctx: Val
     terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: containerSecurityContext(security),
     volumeMounts: [
-      { name: 'values-script', mountPath: SCRIPT_DIR, readOnly: true },
+      { name: 'values-script', mountPath: LIBRARY_SCRIPT_DIR, readOnly: true },
       { name: 'values', mountPath: VALUES_DIR, readOnly: true },
       { name: 'reporter-home', mountPath: REPORTER_HOME },
       ctx.reporter.tokenMount(),
